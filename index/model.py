@@ -1,0 +1,40 @@
+"""Plain records that flow from the readers to the index builder.
+
+They hold no Whoosh objects, so readers and annotators stay testable on their own.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as a reader found it, before annotation.
+
+    `date` is a calendar day (None when the source gives none: the article is indexed as undated).
+    `paragraphs` are plain text, whitespace-normalised, never empty.
+    """
+
+    id: str
+    title: str
+    date: dt.date | None
+    author: str
+    dateline: str
+    url: str
+    source_path: str
+    paragraphs: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A file or a record inside a file that was not indexed, and why.
+
+    `reason` is a short category used to group skips in the reindex summary
+    ("undecodable", "binary", "empty", "malformed", "no body", "unsupported");
+    `detail` says where and what, for the operator.
+    """
+
+    path: str
+    reason: str
+    detail: str = ""

@@ -1,0 +1,58 @@
+"""The paragraph document: the Whoosh schema, its version stamp, and the analyzer.
+
+`search/` imports `SCHEMA_VERSION`, `build_schema` and `text_analyzer` from here and never
+defines fields of its own. Bump SCHEMA_VERSION whenever a field or the analyzer changes:
+`reindex --if-needed` rebuilds on a different stamp.
+"""
+from __future__ import annotations
+
+from whoosh import fields
+from whoosh.analysis import LowercaseFilter, PyStemmerFilter, RegexTokenizer, StopFilter
+
+SCHEMA_VERSION = 1
+
+# Article-level values every paragraph document carries, so a hit is complete on its own.
+ARTICLE_FIELDS = ("article_id", "title", "date", "author", "dateline", "url", "source")
+
+
+def text_analyzer():
+    """English words, lower-cased, stop words dropped, Snowball-stemmed by the C stemmer.
+
+    PyStemmer instead of Whoosh's pure-Python Porter stemmer: the stemmer is the hottest
+    call while indexing.
+    """
+    return RegexTokenizer() | LowercaseFilter() | StopFilter() | PyStemmerFilter("english", cachesize=100_000)
+
+
+def build_schema() -> fields.Schema:
+    """The fields of one paragraph document (DESIGN.md section 4).
+
+    - `text` keeps character offsets (chars=True) so highlighting never re-analyses, and a
+      spelling sub-field of unstemmed words so suggestions are real words, not stems.
+    - `day` is the article date as a proleptic ordinal (0 = undated), a sortable column the
+      read side loads into an array for date filters, date sorting and month facets.
+    - `place_ids` holds each mentioned place's id and the ids of its ancestors, so a country
+      filter finds paragraphs that only name its cities; `places` holds the lower-cased
+      canonical names of the places themselves, for `place:` queries.
+    - `mentioned` holds dates found in the text as `YYYY-MM-DD` (day) or `YYYY-MM` (month).
+    - `places_json` and `mentions_json` are stored, never indexed: what a hit shows.
+    """
+    analyzer = text_analyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        article_id=fields.ID(stored=True),
+        para=fields.NUMERIC(int, stored=True),
+        title=fields.TEXT(analyzer=analyzer, stored=True),
+        text=fields.TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        date=fields.STORED(),
+        day=fields.NUMERIC(int, bits=32, sortable=True),
+        author=fields.STORED(),
+        dateline=fields.STORED(),
+        url=fields.STORED(),
+        source=fields.ID(stored=True),
+        places=fields.KEYWORD(commas=True, lowercase=True),
+        place_ids=fields.KEYWORD(commas=True),
+        mentioned=fields.KEYWORD(commas=True),
+        places_json=fields.STORED(),
+        mentions_json=fields.STORED(),
+    )

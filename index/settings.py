@@ -1,0 +1,73 @@
+"""The one settings object shared by the CLI, the index builder and the web service.
+
+Every setting is declared once here with its help text; README's settings table is checked
+against this by a test. Values come from defaults, then environment variables, then CLI options.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setting(default, env: str, help: str):
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = _setting(
+        PROJECT_ROOT / "var" / "index", "NEWS_SEARCH_INDEX_DIR",
+        "Folder holding the index generations (gen-<n>/) and the pointer to the serving one.")
+    sources: tuple[Path, ...] = _setting(
+        (PROJECT_ROOT / "samples",), "NEWS_SEARCH_SOURCES",
+        "Archive files or folders to index (os.pathsep-separated in the environment).")
+    workers: int = _setting(
+        os.cpu_count() or 1, "NEWS_SEARCH_WORKERS",
+        "Worker processes for parsing, annotation and index writing.")
+    lock_timeout: float = _setting(
+        600.0, "NEWS_SEARCH_LOCK_TIMEOUT",
+        "Seconds a reindex waits for another reindex to finish before giving up.")
+    query_time_limit: float = _setting(
+        2.0, "NEWS_SEARCH_QUERY_TIME_LIMIT",
+        "Seconds a query may run before it returns what it found with timed_out=true.")
+    host: str = _setting("127.0.0.1", "NEWS_SEARCH_HOST", "Address the web service listens on.")
+    port: int = _setting(8080, "NEWS_SEARCH_PORT", "Port the web service listens on.")
+    threads: int = _setting(8, "NEWS_SEARCH_THREADS", "Request threads per server process.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, overridden by NEWS_SEARCH_* variables, overridden by non-None `overrides`."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return dataclasses.replace(cls(), **_coerce(values))
+
+    @staticmethod
+    def documented() -> list[tuple[str, str, str]]:
+        """(name, environment variable, help) for every setting, for docs and their test."""
+        return [(f.name, f.metadata["env"], f.metadata["help"]) for f in dataclasses.fields(Settings)]
+
+
+def _parse(name: str, raw: str, default):
+    if name == "sources":
+        return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+    try:
+        return type(default)(raw)
+    except ValueError:
+        raise ValueError(f"{name}: {raw!r} is not a valid {type(default).__name__}") from None
+
+
+def _coerce(values: dict) -> dict:
+    if "index_dir" in values:
+        values["index_dir"] = Path(values["index_dir"])
+    if "sources" in values:
+        values["sources"] = tuple(Path(p) for p in values["sources"])
+    return values
