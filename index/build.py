@@ -1,0 +1,329 @@
+"""Reindex: read the archive, annotate it, and write a new index generation, then switch to it.
+
+Owns the build's lifecycle (plan, lock, write, manifest, atomic switch, clean-up). A build that
+fails or is killed never touches the serving generation: CURRENT moves only after the new
+generation is complete on disk.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from index import generations
+from index.documents import article_documents
+from index.lock import LockHolder, ReindexLock
+from index.model import Article, Skip
+from index.places import Gazetteer
+from index.schema import SCHEMA_VERSION, build_schema
+from index.settings import Settings
+from index.sources import discover_files, read_source
+
+log = logging.getLogger(__name__)
+
+# Memory for the writer's in-memory posting pool, per process: large enough that a full
+# Reuters build never spills to many temporary runs.
+WRITER_LIMIT_MB = 256
+# Below this many paragraphs to write, one process is faster than starting sub-writers.
+MULTIPROCESS_MIN_PARAGRAPHS = 5_000
+
+
+class StrictFailure(Exception):
+    """`--strict` and something was skipped: the build was abandoned, nothing switched."""
+
+    def __init__(self, skipped: list[Skip]):
+        self.skipped = skipped
+        super().__init__(f"{len(skipped)} file(s) or record(s) could not be indexed (--strict)")
+
+
+@dataclass(frozen=True)
+class Progress:
+    files_done: int
+    files_total: int
+    paragraphs: int
+    path: str
+
+
+@dataclass
+class ReindexReport:
+    """What a reindex did, for the CLI summary (and for tests)."""
+
+    generation: int
+    up_to_date: bool
+    full: bool
+    articles: int
+    paragraphs: int
+    paragraphs_written: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    seconds: float = 0.0
+    index_bytes: int = 0
+
+    @property
+    def paragraphs_per_second(self) -> float:
+        return self.paragraphs_written / self.seconds if self.seconds > 0 else 0.0
+
+    def summary_lines(self) -> list[str]:
+        """The operator's summary, one fact a line."""
+        if self.up_to_date:
+            head = f"Index is up to date (generation {self.generation}); nothing was re-read."
+        else:
+            kind = "Full build" if self.full else "Incremental update"
+            head = (f"{kind}: generation {self.generation}, {self.files_read} file(s) read, "
+                    f"{self.files_unchanged} unchanged, {self.files_deleted} deleted.")
+        lines = [
+            head,
+            f"Articles: {self.articles:,}   Paragraphs: {self.paragraphs:,} "
+            f"({self.paragraphs_written:,} written now)",
+            f"Time: {self.seconds:.1f} s   Speed: {self.paragraphs_per_second:,.0f} paragraphs/s   "
+            f"Index size: {self.index_bytes / 1e6:.1f} MB",
+        ]
+        for reason, skips in self.skipped_by_reason().items():
+            lines.append(f"Skipped ({reason}): {len(skips)}")
+            lines.extend(f"  {s.path}: {s.detail}" if s.detail else f"  {s.path}" for s in skips[:20])
+            if len(skips) > 20:
+                lines.append(f"  … and {len(skips) - 20} more")
+        return lines
+
+    def skipped_by_reason(self) -> dict[str, list[Skip]]:
+        grouped: dict[str, list[Skip]] = defaultdict(list)
+        for skip in self.skipped:
+            grouped[skip.reason].append(skip)
+        return dict(sorted(grouped.items()))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which files to read, which to drop, and the generation the new one starts from."""
+
+    serving: Path | None
+    base: Path | None
+    base_files: dict
+    hashes: dict[str, str]
+    to_read: list[Path]
+    unchanged: list[str]
+    deleted: list[str]
+
+    @property
+    def full(self) -> bool:
+        return self.base is None
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return self.base is not None and not self.to_read and not self.deleted
+
+
+def reindex(settings: Settings, *, full: bool = False, if_needed: bool = False,
+            strict: bool = False, progress: Callable[[Progress], None] | None = None,
+            on_wait: Callable[[LockHolder], None] | None = None) -> ReindexReport:
+    """Bring the index in `settings.index_dir` up to date with `settings.sources`.
+
+    Incremental unless `full` (or the schema stamp changed): files whose content hash is
+    unchanged are not re-read. `if_needed` returns at once, without waiting for the lock, when
+    the serving generation is already current.
+    """
+    started = time.monotonic()
+    files = discover_files(settings.sources)
+    index_dir = Path(settings.index_dir)
+    if if_needed and _plan(index_dir, files, full).nothing_to_do:
+        return _unchanged_report(index_dir, started)
+    with ReindexLock(index_dir, settings.lock_timeout, on_wait):
+        plan = _plan(index_dir, files, full)
+        if plan.nothing_to_do:
+            return _unchanged_report(index_dir, started)
+        return _build(index_dir, plan, settings, strict, progress, started)
+
+
+def _plan(index_dir: Path, files: list[Path], full: bool) -> _Plan:
+    hashes = {str(p): _content_hash(p) for p in files}
+    base = generations.serving_generation(index_dir)
+    manifest = generations.read_manifest(base) if base else None
+    if full or manifest is None or manifest.get("schema_version") != SCHEMA_VERSION:
+        return _Plan(base, None, {}, hashes, list(files), [], [])
+    known = manifest["files"]
+    to_read = [p for p in files if known.get(str(p), {}).get("sha256") != hashes[str(p)]]
+    unchanged = [str(p) for p in files if str(p) in known and p not in to_read]
+    deleted = sorted(set(known) - set(hashes))
+    return _Plan(base, base, known, hashes, to_read, unchanged, deleted)
+
+
+def _content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _unchanged_report(index_dir: Path, started: float) -> ReindexReport:
+    gen_dir = generations.serving_generation(index_dir)
+    manifest = generations.read_manifest(gen_dir)
+    return ReindexReport(
+        generation=manifest["generation"], up_to_date=True, full=False,
+        articles=manifest["articles"], paragraphs=manifest["paragraphs"],
+        files_unchanged=len(manifest["files"]), seconds=time.monotonic() - started,
+        index_bytes=generations.folder_size(gen_dir))
+
+
+def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
+           progress: Callable[[Progress], None] | None, started: float) -> ReindexReport:
+    keep = {plan.serving} if plan.serving else set()
+    number = generations.next_generation_number(index_dir)
+    generations.remove_stale_generations(index_dir, keep)
+    gen_dir = generations.generation_dir(index_dir, number)
+    try:
+        ix = _start_generation(plan, gen_dir)
+        written = _write(ix, plan, settings, progress)
+    except BaseException:
+        shutil.rmtree(gen_dir, ignore_errors=True)
+        raise
+    if strict and written.skipped:
+        shutil.rmtree(gen_dir, ignore_errors=True)
+        raise StrictFailure(written.skipped)
+    files = _manifest_files(plan, written)
+    manifest = {
+        "generation": number,
+        "schema_version": SCHEMA_VERSION,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "previous": plan.serving.name if plan.serving else None,
+        "articles": sum(f["articles"] for f in files.values()),
+        "paragraphs": sum(f["paragraphs"] for f in files.values()),
+        "files": files,
+    }
+    generations.write_json_atomically(gen_dir / generations.PLACES,
+                                      _places_table(ix, plan, written.places))
+    generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
+    generations.switch_to(index_dir, gen_dir)
+    generations.remove_stale_generations(index_dir, {gen_dir, *keep})
+    return ReindexReport(
+        generation=number, up_to_date=False, full=plan.full,
+        articles=manifest["articles"], paragraphs=manifest["paragraphs"],
+        paragraphs_written=written.paragraphs, files_read=len(plan.to_read),
+        files_unchanged=len(plan.unchanged), files_deleted=len(plan.deleted),
+        skipped=written.skipped, seconds=time.monotonic() - started,
+        index_bytes=generations.folder_size(gen_dir))
+
+
+def _start_generation(plan: _Plan, gen_dir: Path):
+    """A fresh empty index, or a copy of the serving generation to update in place."""
+    if plan.full:
+        gen_dir.mkdir(parents=True)
+        return whoosh_index.create_in(str(gen_dir), build_schema())
+    shutil.copytree(plan.base, gen_dir,
+                    ignore=shutil.ignore_patterns(generations.MANIFEST, generations.PLACES))
+    return whoosh_index.open_dir(str(gen_dir))
+
+
+@dataclass
+class _Written:
+    per_file: dict[str, dict] = field(default_factory=dict)
+    skipped: list[Skip] = field(default_factory=list)
+    places: dict[str, dict] = field(default_factory=dict)
+    paragraphs: int = 0
+
+
+def _write(ix, plan: _Plan, settings: Settings,
+           progress: Callable[[Progress], None] | None) -> _Written:
+    written = _Written()
+    taken_ids = _article_ids_kept(plan)
+    gazetteer = Gazetteer.load()
+    expected = sum(plan.base_files.get(str(p), {}).get("paragraphs", 0) for p in plan.to_read)
+    with _writer(ix, settings.workers, expected if not plan.full else None) as writer:
+        for stale in [*plan.deleted, *(str(p) for p in plan.to_read if str(p) in plan.base_files)]:
+            writer.delete_by_term("source", stale)
+        for n, (path, articles, skips) in enumerate(_read_all(plan.to_read), start=1):
+            articles, duplicates = _drop_duplicate_ids(articles, taken_ids, path)
+            written.skipped.extend([*skips, *duplicates])
+            paragraphs = 0
+            for article in articles:
+                for doc in article_documents(article, gazetteer):
+                    writer.add_document(**doc)
+                    paragraphs += 1
+                    for place in doc["places_json"]:
+                        written.places.setdefault(place["id"], place)
+            written.paragraphs += paragraphs
+            written.per_file[str(path)] = {
+                "sha256": plan.hashes[str(path)], "articles": len(articles),
+                "paragraphs": paragraphs, "article_ids": [a.id for a in articles],
+                "skipped": [dataclasses.asdict(s) for s in [*skips, *duplicates]],
+            }
+            if progress:
+                progress(Progress(n, len(plan.to_read), written.paragraphs, str(path)))
+    written.places = _with_ancestors(written.places, gazetteer)
+    return written
+
+
+def _writer(ix, workers: int, expected_paragraphs: int | None):
+    """Whoosh's multiprocess writer for big jobs (sub-writers each make a segment, not merged
+    at commit: merging would cost more than the searcher saves); one process for small ones."""
+    big = expected_paragraphs is None or expected_paragraphs >= MULTIPROCESS_MIN_PARAGRAPHS
+    if workers > 1 and big:
+        return ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB, batchsize=256)
+    return ix.writer(limitmb=WRITER_LIMIT_MB)
+
+
+def _read_all(paths: Iterable[Path]) -> Iterator[tuple[Path, list[Article], list[Skip]]]:
+    for path in paths:
+        articles, skips = read_source(path)
+        yield path, articles, skips
+
+
+def _article_ids_kept(plan: _Plan) -> set[str]:
+    """Ids of articles that stay in the index from files not being re-read."""
+    return {aid for p in plan.unchanged for aid in plan.base_files[p].get("article_ids", [])}
+
+
+def _drop_duplicate_ids(articles: list[Article], taken: set[str],
+                        path: Path) -> tuple[list[Article], list[Skip]]:
+    kept, skipped = [], []
+    for article in articles:
+        if article.id in taken:
+            skipped.append(Skip(str(path), "duplicate id",
+                                f"article id {article.id!r} is already indexed from another record"))
+        else:
+            taken.add(article.id)
+            kept.append(article)
+    return kept, skipped
+
+
+def _manifest_files(plan: _Plan, written: _Written) -> dict[str, dict]:
+    files = {p: plan.base_files[p] for p in plan.unchanged}
+    files.update(written.per_file)
+    return dict(sorted(files.items()))
+
+
+def _with_ancestors(places: dict[str, dict], gazetteer: Gazetteer) -> dict[str, dict]:
+    """Every place seen, plus its ancestors, each with its ancestor ids: the read side's
+    table for place filters, autocomplete and the country facet."""
+    table: dict[str, dict] = {}
+    pending = list(places)
+    while pending:
+        place_id = pending.pop()
+        if place_id in table:
+            continue
+        place = gazetteer.place(place_id)
+        table[place_id] = {**place.as_json(), "ancestor_ids": list(place.ancestor_ids)}
+        pending.extend(place.ancestor_ids)
+    return table
+
+
+def _places_table(ix, plan: _Plan, new_places: dict[str, dict]) -> dict[str, dict]:
+    """The new places plus the base generation's, kept only where the index still has them."""
+    table = {}
+    if plan.base is not None:
+        table.update(generations.read_json(plan.base / generations.PLACES))
+    table.update(new_places)
+    with ix.reader() as reader:
+        present = {t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("place_ids")}
+    return {k: v for k, v in sorted(table.items()) if k in present}

@@ -1,0 +1,95 @@
+"""Index generations on disk: `gen-<n>/` folders, the CURRENT pointer, and each one's manifest.
+
+A generation is complete and immutable once CURRENT names it; switching is one atomic rename.
+The read side calls `serving_generation` and `read_manifest`; nothing here imports `search/`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+PLACES = "places.json"
+_GEN_NAME = re.compile(r"^gen-(\d+)$")
+
+
+def generation_dir(index_dir: Path, number: int) -> Path:
+    return Path(index_dir) / f"gen-{number}"
+
+
+def serving_generation(index_dir: Path) -> Path | None:
+    """The folder CURRENT points at, or None before the first complete build."""
+    try:
+        name = (Path(index_dir) / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    folder = Path(index_dir) / name
+    return folder if _GEN_NAME.match(name) and (folder / MANIFEST).is_file() else None
+
+
+def generation_number(gen_dir: Path) -> int:
+    match = _GEN_NAME.match(Path(gen_dir).name)
+    if not match:
+        raise ValueError(f"{gen_dir} is not a generation folder (gen-<n>)")
+    return int(match.group(1))
+
+
+def next_generation_number(index_dir: Path) -> int:
+    """One past every gen-<n> on disk, complete or not: a folder name is never reused, so a
+    server that still has an old generation open never sees it change under it."""
+    numbers = [generation_number(p) for p in existing_generations(index_dir)]
+    return max(numbers, default=0) + 1
+
+
+def existing_generations(index_dir: Path) -> list[Path]:
+    if not Path(index_dir).is_dir():
+        return []
+    found = [p for p in Path(index_dir).iterdir() if p.is_dir() and _GEN_NAME.match(p.name)]
+    return sorted(found, key=generation_number)
+
+
+def read_manifest(gen_dir: Path) -> dict:
+    return read_json(Path(gen_dir) / MANIFEST)
+
+
+def write_json_atomically(path: Path, data) -> None:
+    """Write to a temporary file, fsync, then rename: readers see the old or the new file whole."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def switch_to(index_dir: Path, gen_dir: Path) -> None:
+    """Point CURRENT at `gen_dir` atomically (rename over the old pointer)."""
+    pointer = Path(index_dir) / POINTER
+    tmp = pointer.with_name(POINTER + ".tmp")
+    tmp.write_text(Path(gen_dir).name + "\n", encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, pointer)
+
+
+def remove_stale_generations(index_dir: Path, keep: set[Path]) -> list[Path]:
+    """Delete every gen-<n> not in `keep` (older ones and the leftovers of killed builds)."""
+    removed = []
+    keep_names = {Path(k).name for k in keep}
+    for folder in existing_generations(index_dir):
+        if folder.name not in keep_names:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,46 @@
+"""Reader for the users' own `.txt` articles: a ` date YYYY-MM-DD By <author>` line, then
+paragraphs separated by blank lines. Imports only `index.model` and the shared text helpers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from index.model import Article, Skip
+from index.sources.text import blank_line_paragraphs, clean, iso_day
+
+# Tolerant of spacing, case, a colon after "date" and a missing "By". A first line counts as
+# the header only when what follows "date" starts with a digit or is "By", so an article
+# that opens "Date palms grow ..." keeps its first sentence.
+_HEADER = re.compile(r"[ \t]*date\b:?(?P<when>.*?)(?:[ \t]by\b(?P<author>.*))?", re.IGNORECASE)
+
+
+def parse(text: str, source_path: str) -> tuple[list[Article], list[Skip]]:
+    """The one article of a `.txt` file; its id is the file name without extension."""
+    first, _, rest = text.lstrip().partition("\n")
+    header = _header(first)
+    (date, author), body = (header, rest) if header else ((None, ""), text)
+    paragraphs = blank_line_paragraphs(body)
+    if not paragraphs:
+        return [], [Skip(source_path, "empty", "no text after the date line")]
+    article = Article(
+        id=Path(source_path).stem, title="", date=date, author=author, dateline="", url="",
+        source_path=source_path, paragraphs=paragraphs,
+    )
+    return [article], []
+
+
+def _header(line: str) -> tuple[dt.date | None, str] | None:
+    """(date or None, author) when `line` is a date line, else None."""
+    match = _HEADER.fullmatch(line.rstrip())
+    if match is None:
+        return None
+    when, author = match["when"].strip(), match["author"]
+    if when and not when[0].isdigit():
+        return None
+    if author is None:
+        if not when:
+            return None
+        when, _, author = when.replace("\t", " ").partition(" ")  # no "By": author follows
+    return iso_day(when), clean(author)

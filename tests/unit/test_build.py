@@ -1,0 +1,205 @@
+"""Reindex end to end on real files and real on-disk indexes: generations, incremental
+updates, bad input, strictness and the killed-build guarantee."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.query import Term
+
+from index import generations
+from index.build import StrictFailure, reindex
+from index.settings import Settings
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def write_jsonl(path: Path, *records: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def article(aid: str, *paragraphs: str, date: str = "2021-04-08") -> dict:
+    return {"id": aid, "title": f"Title {aid}", "date": date, "author": "A. Writer",
+            "url": "", "dateline": "", "paragraphs": list(paragraphs)}
+
+
+def settings_for(tmp_path: Path, archive: Path) -> Settings:
+    return Settings.from_env({}, index_dir=tmp_path / "idx", sources=(archive,), workers=1,
+                             lock_timeout=5)
+
+
+def paragraph_ids(settings: Settings) -> set[str]:
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    with ix.searcher() as s:
+        return {fields["id"] for fields in s.all_stored_fields()}
+
+
+def matching_ids(settings: Settings, word: str) -> set[str]:
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    with ix.searcher() as s:
+        return {hit["id"] for hit in s.search(Term("text", word), limit=None)}
+
+
+@pytest.fixture
+def archive(tmp_path):
+    folder = tmp_path / "archive"
+    write_jsonl(folder / "a.jsonl", article("a1", "Cocoa prices rose.", "Rain in Bahia."),
+                article("a2", "Coffee exports fell."))
+    write_jsonl(folder / "b.jsonl", article("b1", "Oil output steady."))
+    return folder
+
+
+def test_first_build_indexes_every_paragraph(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    report = reindex(settings)
+    assert (report.generation, report.full, report.articles, report.paragraphs) == (1, True, 3, 4)
+    assert paragraph_ids(settings) == {"a1:0", "a1:1", "a2:0", "b1:0"}
+
+
+def test_manifest_carries_schema_stamp_and_counts(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    manifest = generations.read_manifest(generations.serving_generation(settings.index_dir))
+    assert manifest["schema_version"] >= 1
+    assert (manifest["articles"], manifest["paragraphs"]) == (3, 4)
+    assert set(manifest["files"]) == {str(archive / "a.jsonl"), str(archive / "b.jsonl")}
+
+
+def test_nothing_changed_rereads_nothing_and_keeps_the_generation(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    report = reindex(settings)
+    assert report.up_to_date and report.generation == 1 and report.files_read == 0
+
+
+def test_changed_file_replaces_its_paragraphs_only(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    write_jsonl(archive / "a.jsonl", article("a1", "Sugar harvest late."))
+    report = reindex(settings)
+    assert (report.full, report.files_read, report.files_unchanged) == (False, 1, 1)
+    assert paragraph_ids(settings) == {"a1:0", "b1:0"}
+    assert matching_ids(settings, "sugar") == {"a1:0"}
+    assert matching_ids(settings, "cocoa") == set()
+
+
+def test_added_file_is_indexed_alongside_the_old_ones(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    write_jsonl(archive / "c.jsonl", article("c1", "Tin market quiet."))
+    report = reindex(settings)
+    assert report.files_read == 1 and report.articles == 4
+    assert "c1:0" in paragraph_ids(settings)
+
+
+def test_deleted_file_disappears_from_the_index(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    (archive / "b.jsonl").unlink()
+    report = reindex(settings)
+    assert report.files_deleted == 1 and report.articles == 2
+    assert paragraph_ids(settings) == {"a1:0", "a1:1", "a2:0"}
+
+
+def test_previous_generation_kept_and_older_removed(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    for n in range(3):
+        write_jsonl(archive / "b.jsonl", article("b1", f"Revision {n} of the oil story."))
+        reindex(settings)
+    names = {p.name for p in generations.existing_generations(settings.index_dir)}
+    assert names == {"gen-2", "gen-3"}
+    assert generations.serving_generation(settings.index_dir).name == "gen-3"
+
+
+def test_full_rebuilds_everything(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    report = reindex(settings, full=True)
+    assert report.full and report.files_read == 2 and report.generation == 2
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, archive):
+    (archive / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (archive / "empty.jsonl").write_text("")
+    (archive / "latin.txt").write_bytes(" date 2021-01-01 By X\n\nCaf\xe9 society.\n".encode("latin-1"))
+    (archive / "mixed.jsonl").write_text('{"id": "m1", "paragraphs": ["Zinc rallied."]}\n{not json\n')
+    settings = settings_for(tmp_path, archive)
+    report = reindex(settings)
+    reasons = {(Path(s.path).name, s.reason) for s in report.skipped}
+    assert {("binary.txt", "binary"), ("empty.jsonl", "empty"), ("latin.txt", "undecodable"),
+            ("mixed.jsonl", "malformed")} <= reasons
+    assert "m1:0" in paragraph_ids(settings) and "a1:0" in paragraph_ids(settings)
+
+
+def test_strict_build_with_a_skip_fails_and_keeps_the_serving_generation(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    (archive / "broken.jsonl").write_text("{not json\n")
+    with pytest.raises(StrictFailure):
+        reindex(settings, strict=True)
+    assert generations.serving_generation(settings.index_dir).name == "gen-1"
+    assert [p.name for p in generations.existing_generations(settings.index_dir)] == ["gen-1"]
+
+
+def test_duplicate_article_id_is_skipped_not_indexed_twice(tmp_path, archive):
+    write_jsonl(archive / "z.jsonl", article("a1", "A second a1 from elsewhere."))
+    settings = settings_for(tmp_path, archive)
+    report = reindex(settings)
+    assert [s.reason for s in report.skipped] == ["duplicate id"]
+    assert matching_ids(settings, "elsewhere") == set()
+
+
+def test_undated_record_is_indexed_as_undated(tmp_path):
+    archive = tmp_path / "archive"
+    write_jsonl(archive / "u.jsonl", {"id": "u1", "title": "", "paragraphs": ["No date here."]})
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    with ix.searcher() as s:
+        assert s.document(id="u1:0")["date"] == ""
+
+
+def test_missing_source_path_is_an_error_naming_it(tmp_path):
+    settings = settings_for(tmp_path, tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        reindex(settings)
+
+
+KILLABLE_BUILD = """
+import sys, time
+from pathlib import Path
+from index.build import reindex
+from index.settings import Settings
+marker = Path(sys.argv[3])
+def stall(progress):
+    marker.write_text("writing")
+    time.sleep(120)
+reindex(Settings.from_env({}, index_dir=Path(sys.argv[1]), sources=(Path(sys.argv[2]),), workers=1),
+        full=True, progress=stall)
+"""
+
+
+def test_killed_build_leaves_the_serving_generation_searchable(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    marker = tmp_path / "marker"
+    build = subprocess.Popen([sys.executable, "-c", KILLABLE_BUILD, str(settings.index_dir),
+                              str(archive), str(marker)], cwd=PROJECT)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the build never reached its writing stage"
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+    assert generations.serving_generation(settings.index_dir).name == "gen-1"
+    assert matching_ids(settings, "cocoa") == {"a1:0"}
+    report = reindex(settings, full=True)  # the dead build's lock and folder are cleared
+    assert report.generation == 3
+    assert {p.name for p in generations.existing_generations(settings.index_dir)} == {"gen-1", "gen-3"}
