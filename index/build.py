@@ -20,13 +20,13 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from index import generations
-from index.documents import article_documents
 from index.lock import LockHolder, ReindexLock
 from index.model import Article, Skip
 from index.places import Gazetteer
 from index.schema import SCHEMA_VERSION, build_schema
 from index.settings import Settings
 from index.sources import discover_files, read_source
+from index.writers import article_writer
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +182,10 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
     number = generations.next_generation_number(index_dir)
     generations.remove_stale_generations(index_dir, keep)
     gen_dir = generations.generation_dir(index_dir, number)
+    gazetteer = Gazetteer.load()
     try:
         ix = _start_generation(plan, gen_dir)
-        written = _write(ix, plan, settings, progress)
+        written = _write(ix, plan, settings, gazetteer, progress)
     except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
@@ -202,7 +203,7 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         "files": files,
     }
     generations.write_json_atomically(gen_dir / generations.PLACES,
-                                      _places_table(ix, plan, written.places))
+                                      _places_table(ix, plan, gazetteer))
     generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
     generations.switch_to(index_dir, gen_dir)
     generations.remove_stale_generations(index_dir, {gen_dir, *keep})
@@ -229,29 +230,23 @@ def _start_generation(plan: _Plan, gen_dir: Path):
 class _Written:
     per_file: dict[str, dict] = field(default_factory=dict)
     skipped: list[Skip] = field(default_factory=list)
-    places: dict[str, dict] = field(default_factory=dict)
     paragraphs: int = 0
 
 
-def _write(ix, plan: _Plan, settings: Settings,
+def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
            progress: Callable[[Progress], None] | None) -> _Written:
     written = _Written()
     taken_ids = _article_ids_kept(plan)
-    gazetteer = Gazetteer.load()
-    expected = sum(plan.base_files.get(str(p), {}).get("paragraphs", 0) for p in plan.to_read)
-    with _writer(ix, settings.workers, expected if not plan.full else None) as writer:
+    workers = settings.workers if _paragraphs_to_write(plan) >= MULTIPROCESS_MIN_PARAGRAPHS else 1
+    with article_writer(ix, gazetteer, workers, WRITER_LIMIT_MB) as writer:
         for stale in [*plan.deleted, *(str(p) for p in plan.to_read if str(p) in plan.base_files)]:
-            writer.delete_by_term("source", stale)
+            writer.delete_source(stale)
         for n, (path, articles, skips) in enumerate(_read_all(plan.to_read), start=1):
             articles, duplicates = _drop_duplicate_ids(articles, taken_ids, path)
             written.skipped.extend([*skips, *duplicates])
-            paragraphs = 0
             for article in articles:
-                for doc in article_documents(article, gazetteer):
-                    writer.add_document(**doc)
-                    paragraphs += 1
-                    for place in doc["places_json"]:
-                        written.places.setdefault(place["id"], place)
+                writer.add_article(article)
+            paragraphs = sum(len(a.paragraphs) for a in articles)
             written.paragraphs += paragraphs
             written.per_file[str(path)] = {
                 "sha256": plan.hashes[str(path)], "articles": len(articles),
@@ -260,17 +255,12 @@ def _write(ix, plan: _Plan, settings: Settings,
             }
             if progress:
                 progress(Progress(n, len(plan.to_read), written.paragraphs, str(path)))
-    written.places = _with_ancestors(written.places, gazetteer)
     return written
 
 
-def _writer(ix, workers: int, expected_paragraphs: int | None):
-    """Whoosh's multiprocess writer for big jobs (sub-writers each make a segment, not merged
-    at commit: merging would cost more than the searcher saves); one process for small ones."""
-    big = expected_paragraphs is None or expected_paragraphs >= MULTIPROCESS_MIN_PARAGRAPHS
-    if workers > 1 and big:
-        return ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB, batchsize=256)
-    return ix.writer(limitmb=WRITER_LIMIT_MB)
+def _paragraphs_to_write(plan: _Plan) -> int:
+    """A guess from the files' sizes before reading them (about 250 bytes a paragraph)."""
+    return sum(p.stat().st_size for p in plan.to_read) // 250
 
 
 def _read_all(paths: Iterable[Path]) -> Iterator[tuple[Path, list[Article], list[Skip]]]:
@@ -303,27 +293,24 @@ def _manifest_files(plan: _Plan, written: _Written) -> dict[str, dict]:
     return dict(sorted(files.items()))
 
 
-def _with_ancestors(places: dict[str, dict], gazetteer: Gazetteer) -> dict[str, dict]:
-    """Every place seen, plus its ancestors, each with its ancestor ids: the read side's
-    table for place filters, autocomplete and the country facet."""
-    table: dict[str, dict] = {}
-    pending = list(places)
-    while pending:
-        place_id = pending.pop()
-        if place_id in table:
+def _places_table(ix, plan: _Plan, gazetteer: Gazetteer) -> dict[str, dict]:
+    """Every place id the index holds (places and their ancestors), described: the read side's
+    table for place filters, autocomplete and the country facet. An id the gazetteer no longer
+    knows keeps the description the previous generation had."""
+    previous = generations.read_json(plan.base / generations.PLACES) if plan.base else {}
+    with ix.reader() as reader:
+        present = sorted(_text(t) for t in reader.lexicon("place_ids"))
+    table = {}
+    for place_id in present:
+        try:
+            place = gazetteer.place(place_id)
+        except KeyError:
+            if place_id in previous:
+                table[place_id] = previous[place_id]
             continue
-        place = gazetteer.place(place_id)
         table[place_id] = {**place.as_json(), "ancestor_ids": list(place.ancestor_ids)}
-        pending.extend(place.ancestor_ids)
     return table
 
 
-def _places_table(ix, plan: _Plan, new_places: dict[str, dict]) -> dict[str, dict]:
-    """The new places plus the base generation's, kept only where the index still has them."""
-    table = {}
-    if plan.base is not None:
-        table.update(generations.read_json(plan.base / generations.PLACES))
-    table.update(new_places)
-    with ix.reader() as reader:
-        present = {t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("place_ids")}
-    return {k: v for k, v in sorted(table.items()) if k in present}
+def _text(term) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term

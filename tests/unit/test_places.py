@@ -1,0 +1,226 @@
+"""The gazetteer: the seed article paragraph by paragraph, collisions, aliases, hierarchy."""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from index.documents import article_documents
+from index.model import Article
+from index.places import Gazetteer, dateline_place_text, title_case_capitals
+from index.sources import read_source
+
+BAKU, GANJA, AGHDAM = "geonames:587084", "geonames:586523", "geonames:148619"
+KALBAJAR, LACHIN, SHUSHA = "geonames:586268", "geonames:147625", "geonames:147105"
+KARABAKH = "curated:karabakh"
+
+SEED_PLACES = [
+    {"AZ", KARABAKH},
+    {"AZ", AGHDAM, GANJA},
+    {KARABAKH, "AZ", "AM"},
+    {"AZ"},
+    {"AZ", KARABAKH},
+    set(),
+    set(),
+    {BAKU, AGHDAM, GANJA, "AM"},
+    {"AM", "AZ", AGHDAM, KARABAKH, GANJA},
+    {"AZ", "AM", "RU"},
+    {"AZ", "AM", KALBAJAR, AGHDAM, LACHIN, SHUSHA},
+]
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+@pytest.fixture(scope="module")
+def seed_article(shared_dir) -> Article:
+    articles, _ = read_source(next((shared_dir / "seed").glob("*.txt")))
+    return articles[0]
+
+
+def ids(mentions) -> set[str]:
+    return {m.place.id for m in mentions}
+
+
+def article(*paragraphs: str, title: str = "", dateline: str = "") -> Article:
+    return Article(id="t", title=title, date=None, author="", dateline=dateline, url="",
+                   source_path="t.txt", paragraphs=tuple(paragraphs))
+
+
+@pytest.mark.parametrize("n", range(len(SEED_PLACES)))
+def test_seed_paragraph_has_exactly_its_places(gazetteer, seed_article, n):
+    found = gazetteer.find_in_article(seed_article)
+    assert ids(found.paragraphs[n]) == SEED_PLACES[n]
+
+
+def test_seed_person_name_is_not_kuwait(gazetteer):
+    text = "OIC Assistant for Economic Affairs Ahmad Kawesa Sengendo has said."
+    assert gazetteer.find(text) == []
+
+
+def test_nagorno_karabakh_is_one_mention_of_karabakh(gazetteer):
+    [mention] = gazetteer.find("The [Nagorno-Karabakh] conflict has ended.")
+    assert (mention.place.id, mention.surface) == (KARABAKH, "Nagorno-Karabakh")
+
+
+def test_mention_offsets_point_at_the_surface(gazetteer):
+    text = "He flew from Baku to Ganja."
+    assert [text[m.start:m.end] for m in gazetteer.find(text)] == ["Baku", "Ganja"]
+
+
+@pytest.mark.parametrize("spelling", ["Ağdam", "Aghdam", "Agdam"])
+def test_aghdam_spellings_resolve_to_one_place(gazetteer, spelling):
+    assert ids(gazetteer.find(f"Azerbaijan rebuilds {spelling}.")) == {"AZ", AGHDAM}
+
+
+@pytest.mark.parametrize("spelling", ["Gəncə", "Ganja"])
+def test_ganja_spellings_resolve_to_one_place(gazetteer, spelling):
+    assert ids(gazetteer.find(f"a visit to {spelling}")) == {GANJA}
+
+
+def test_baku_in_azerbaijani_resolves_to_baku(gazetteer):
+    assert ids(gazetteer.find("Bakı")) == {BAKU}
+
+
+@pytest.mark.parametrize("word", ["Nice", "Reading", "March", "Split", "Mobile", "Bath"])
+def test_city_named_like_a_common_word_is_not_a_place(gazetteer, word):
+    assert gazetteer.find(f"{word} was the first word of the sentence.") == []
+
+
+@pytest.mark.parametrize("name", ["Lincoln", "Baker", "Honda"])
+def test_person_or_company_name_is_not_a_place(gazetteer, name):
+    assert gazetteer.find(f"{name} said profits rose.") == []
+
+
+def test_new_mexico_is_not_mexico(gazetteer):
+    [mention] = gazetteer.find("Drilling in New Mexico rose.")
+    assert (mention.surface, mention.place.kind, mention.place.country_code) == (
+        "New Mexico", "region", "US")
+
+
+def test_papua_new_guinea_is_not_guinea(gazetteer):
+    assert ids(gazetteer.find("Papua New Guinea exports copper.")) == {"PG"}
+
+
+def test_georgia_with_tbilisi_is_the_country(gazetteer):
+    mentions = gazetteer.find("Georgia's parliament met in Tbilisi.")
+    assert mentions[0].place.id == "GE"
+
+
+def test_georgia_with_atlanta_is_the_state(gazetteer):
+    mentions = gazetteer.find("Georgia's governor spoke in Atlanta.")
+    assert (mentions[0].place.kind, mentions[0].place.country_code) == ("region", "US")
+
+
+def test_article_context_disambiguates_a_paragraph_that_names_only_georgia(gazetteer):
+    found = gazetteer.find_in_article(article("Talks resumed in Tbilisi.", "Georgia agreed."))
+    assert ids(found.paragraphs[1]) == {"GE"}
+
+
+def test_larger_place_wins_without_context(gazetteer):
+    [mention] = gazetteer.find("Talks in Paris ended.")
+    assert mention.place.country_code == "FR"
+
+
+def test_small_town_without_its_country_named_is_dropped(gazetteer):
+    assert gazetteer.find("Kalbajar was quiet.") == []
+
+
+def test_small_town_with_its_country_named_is_kept(gazetteer):
+    assert KALBAJAR in ids(gazetteer.find("Kalbajar, Azerbaijan, was quiet."))
+
+
+@pytest.mark.parametrize("alias, code", [
+    ("U.S.", "US"), ("Britain", "GB"), ("U.K.", "GB"), ("Soviet Union", "RU"),
+    ("West Germany", "DE"), ("Holland", "NL"), ("Burma", "MM"), ("Ivory Coast", "CI"),
+])
+def test_country_alias_resolves_to_its_country(gazetteer, alias, code):
+    assert ids(gazetteer.find(f"Officials in {alias} agreed.")) == {code}
+
+
+@pytest.mark.parametrize("demonym, code", [
+    ("Russian", "RU"), ("Azerbaijani", "AZ"), ("Armenian", "AM"), ("Japanese", "JP"),
+    ("Israelis", "IL"),
+])
+def test_demonym_resolves_to_its_country(gazetteer, demonym, code):
+    assert ids(gazetteer.find(f"The {demonym} side agreed.")) == {code}
+
+
+@pytest.mark.parametrize("name", ["Zurich", "Zürich", "Sao Paulo", "Montreal", "Frankfurt"])
+def test_english_and_ascii_forms_of_big_cities_are_found(gazetteer, name):
+    [mention] = gazetteer.find(f"Banks in {name} opened.")
+    assert mention.place.kind == "city"
+
+
+@pytest.mark.parametrize("old, new", [("Peking", "Beijing"), ("Bombay", "Mumbai")])
+def test_old_english_name_resolves_to_the_current_city(gazetteer, old, new):
+    assert gazetteer.find(f"Trade in {old} grew.")[0].place.name == new
+
+
+def test_title_in_capitals_is_matched_after_title_casing(gazetteer):
+    assert ids(gazetteer.find("WEST GERMANY AND JAPAN AGREE")) == {"DE", "JP"}
+
+
+def test_words_in_capitals_inside_running_text_are_left_alone(gazetteer):
+    assert gazetteer.find("THE firm's CAN plant") == []
+
+
+def test_title_casing_keeps_length_and_small_words():
+    assert title_case_capitals("RIO DE JANEIRO") == "Rio de Janeiro"
+
+
+def test_dateline_place_text_drops_the_date():
+    assert dateline_place_text("SAN SALVADOR, Feb 26 - ") == "SAN SALVADOR"
+
+
+def test_dateline_in_capitals_with_state_abbreviation_resolves_to_the_town(gazetteer):
+    found = gazetteer.find_in_article(article("Profits rose.", dateline="STAMFORD, Conn., March 3 -"))
+    assert (found.dateline.name, found.dateline.country_code) == ("Stamford", "US")
+
+
+def test_dateline_is_none_when_there_is_none(gazetteer):
+    assert gazetteer.find_in_article(article("Profits rose.")).dateline is None
+
+
+def test_city_carries_its_country_as_ancestor(gazetteer):
+    [mention] = gazetteer.find("Residential houses in Ganja were hit.")
+    assert mention.place.ancestor_ids == ("AZ",)
+
+
+def test_us_city_carries_state_then_country(gazetteer):
+    [mention] = gazetteer.find("Delta is based in Atlanta.")
+    georgia = gazetteer.place(mention.place.ancestor_ids[0])
+    assert (georgia.name, mention.place.ancestor_ids[1]) == ("Georgia", "US")
+
+
+def test_karabakh_is_a_region_of_azerbaijan(gazetteer):
+    place = gazetteer.place(KARABAKH)
+    assert (place.kind, place.country, place.country_code, place.ancestor_ids) == (
+        "region", "Azerbaijan", "AZ", ("AZ",))
+
+
+def test_country_place_is_its_own_country(gazetteer):
+    assert gazetteer.place("AZ").as_json() == {
+        "id": "AZ", "name": "Azerbaijan", "kind": "country", "country": "Azerbaijan",
+        "country_code": "AZ"}
+
+
+def test_unknown_place_id_raises_key_error(gazetteer):
+    with pytest.raises(KeyError):
+        gazetteer.place("geonames:0")
+
+
+def test_blocked_phrase_is_not_a_place(gazetteer):
+    assert gazetteer.find("Bank of America and Latin America") == []
+
+
+def test_gazetteer_survives_pickling(gazetteer):
+    copy = pickle.loads(pickle.dumps(gazetteer))
+    assert ids(copy.find("Baku and Ganja")) == {BAKU, GANJA}
+
+
+def test_paragraph_naming_only_ganja_carries_azerbaijan_for_the_country_filter(gazetteer):
+    [doc] = article_documents(article("Missiles hit Ganja."), gazetteer)
+    assert {"AZ", GANJA} <= set(doc["place_ids"].split(","))
