@@ -5,14 +5,20 @@ A thin click layer: each command turns its options into a Settings object and on
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from index.build import Progress, StrictFailure, reindex
+from index.explain import places_and_dates
+from index.generations import serving_generation
 from index.lock import LockHolder, LockTimeout
 from index.settings import Settings
+from search import NoIndexError, QueryError, SearchService
+from search.server import serve
+from search.terminal import readable_results
 
 
 def index_dir_option(command):
@@ -72,6 +78,80 @@ def _progress_printer():
             click.echo(f"indexed {p.files_done}/{p.files_total} files ({p.paragraphs:,} paragraphs): "
                        f"{p.path}", err=True)
     return show
+
+
+@cli.command(name="search")
+@click.argument("query", required=False, default="")
+@index_dir_option
+@click.option("--from", "date_from", help="Earliest article date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Latest article date (inclusive), same formats.")
+@click.option("--place", "places", multiple=True, help="Place name or id (repeatable).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default=None)
+@click.option("--page", default=None, help="1-based page number.")
+@click.option("--page-size", "--limit", "page_size", default=None, help="Results per page (max 100).")
+@click.option("--group", type=click.Choice(["paragraph", "article"]), default=None)
+@click.option("--mode", type=click.Choice(["simple", "advanced"]), default=None)
+@click.option("--match", type=click.Choice(["all", "any"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body instead of a list.")
+def search_command(query, index_dir, date_from, date_to, places, sort, page, page_size, group,
+                   mode, match, as_json):
+    """Search the index from the command line (the same search as /api/search)."""
+    settings = Settings.from_env(index_dir=index_dir)
+    params = {"q": query, "from": date_from, "to": date_to, "place": list(places), "sort": sort,
+              "page": page, "page_size": page_size, "group": group, "mode": mode, "match": match}
+    service = SearchService(settings.index_dir, settings)
+    try:
+        body = service.search({k: v for k, v in params.items() if v not in (None, [])})
+    except QueryError as e:
+        raise click.BadParameter(e.message, param_hint=f"--{e.param.replace('_', '-')}") from None
+    except NoIndexError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        service.close()
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    for line in readable_results(body, bold=sys.stdout.isatty()):
+        click.echo(line)
+
+
+@cli.command(name="places")
+@click.argument("text", required=False)
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the text from this file instead.")
+@click.option("--date", "article_date", default=None,
+              help="The article's date (YYYY-MM-DD), the context for dates without a year.")
+def places_command(text, path, article_date):
+    """Print the places and dates found in TEXT, with their character spans."""
+    if (text is None) == (path is None):
+        raise click.UsageError("give either TEXT or --file PATH")
+    if path is not None:
+        text = path.read_text(encoding="utf-8")
+    try:
+        lines = places_and_dates(text, article_date)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--date") from None
+    for line in lines:
+        click.echo(line)
+
+
+@cli.command(name="serve")
+@index_dir_option
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8080).")
+def serve_command(index_dir, host, port):
+    """Serve the search API (and page); builds the index from samples/ first if there is none."""
+    settings = Settings.from_env(index_dir=index_dir, host=host, port=port)
+    if serving_generation(settings.index_dir) is None:
+        click.echo(f"No index in {settings.index_dir} yet: building it from "
+                   f"{', '.join(map(str, settings.sources))}…", err=True)
+        for line in reindex(settings, progress=_progress_printer(), on_wait=_say_waiting).summary_lines():
+            click.echo(line, err=True)
+    try:
+        serve(settings)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
+                                   "choose another --port") from None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,146 @@
+"""The click commands: exit codes, summaries and errors an operator sees."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from index.lock import LOCK_NAME
+from manage import cli
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def write_jsonl(path: Path, *records: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def archive(tmp_path):
+    folder = tmp_path / "archive"
+    write_jsonl(folder / "a.jsonl",
+                {"id": "a1", "title": "Cocoa review", "date": "1987-02-26", "dateline": "SALVADOR",
+                 "paragraphs": ["Cocoa prices rose in Bahia.", "Shipments to Japan were light."]},
+                {"id": "a2", "title": "Oil", "date": "1987-03-02",
+                 "paragraphs": ["Oil output in Saudi Arabia was steady."]})
+    return folder
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env or {}, catch_exceptions=False)
+    return result
+
+
+def test_reindex_prints_a_summary_and_exits_0(tmp_path, archive):
+    result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    assert result.exit_code == 0, result.output
+    assert "Full build: generation 1" in result.output
+    assert "Articles: 2   Paragraphs: 3" in result.output
+    assert "paragraphs/s" in result.output and "Index size:" in result.output
+
+
+def test_reindex_reports_progress_lines_when_not_a_terminal(tmp_path, archive):
+    result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    assert "indexed 1/1 files (3 paragraphs)" in result.stderr
+
+
+def test_second_reindex_says_up_to_date(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0 and "up to date (generation 1)" in result.output
+
+
+def test_index_dir_comes_from_the_environment(tmp_path, archive):
+    env = {"NEWS_SEARCH_INDEX_DIR": str(tmp_path / "envidx")}
+    result = run("reindex", "--source", archive, "--workers", 1, env=env)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "envidx" / "CURRENT").is_file()
+
+
+def test_skipped_file_is_reported_grouped_by_reason_and_exit_is_0(tmp_path, archive):
+    (archive / "bad.jsonl").write_text("{oops\n")
+    result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    assert result.exit_code == 0, result.output
+    assert "Skipped (malformed): 1" in result.output and "bad.jsonl" in result.output
+
+
+def test_strict_with_a_skip_exits_1_and_says_nothing_switched(tmp_path, archive):
+    (archive / "bad.jsonl").write_text("{oops\n")
+    result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--strict")
+    assert result.exit_code == 1
+    assert "serving index is unchanged" in result.output
+    assert not (tmp_path / "idx" / "CURRENT").exists()
+
+
+def test_missing_source_exits_1_naming_the_path(tmp_path):
+    result = run("reindex", "--source", tmp_path / "absent", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 1 and "absent" in result.output
+
+
+def test_reindex_waits_for_a_live_lock_then_fails_naming_its_holder(tmp_path, archive):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "idx").mkdir()
+        (tmp_path / "idx" / LOCK_NAME).write_text(json.dumps(
+            {"pid": holder.pid, "host": os.uname().nodename, "started": "now"}))
+        result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx",
+                     env={"NEWS_SEARCH_LOCK_TIMEOUT": "0.5"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert f"process {holder.pid}" in result.stderr and "waiting" in result.stderr
+    assert "still holds" in result.output
+
+
+def test_search_prints_readable_hits(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "cocoa", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    assert "a1:0  1987-02-26  Cocoa review" in result.output
+    assert "Cocoa prices rose" in result.output
+
+
+def test_search_json_prints_the_api_body(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "oil", "--index-dir", tmp_path / "idx", "--json", "--limit", 5)
+    body = json.loads(result.output)
+    assert body["total"] == 1 and body["hits"][0]["id"] == "a2:0"
+    assert {"id", "article_id", "para", "title", "date", "score", "text"} <= set(body["hits"][0])
+
+
+def test_search_bad_date_is_a_usage_error_naming_the_option(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "oil", "--index-dir", tmp_path / "idx", "--from", "March")
+    assert result.exit_code == 2 and "--from" in result.output
+
+
+def test_search_before_any_index_says_to_reindex(tmp_path):
+    result = run("search", "oil", "--index-dir", tmp_path / "none")
+    assert result.exit_code == 1 and "reindex" in result.output
+
+
+def test_places_prints_places_and_dates_with_spans(tmp_path):
+    result = run("places", "Talks in Baku ended on November 10.", "--date", "2021-04-08")
+    assert result.exit_code == 0, result.output
+    assert "'Baku' -> Baku, Azerbaijan (city" in result.output
+    assert "'November 10' -> 2020-11-10 (day, year inferred)" in result.output
+
+
+def test_places_reads_a_file(tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("Shipments from Japan.")
+    result = run("places", "--file", text)
+    assert "'Japan' -> Japan (country, id JP)" in result.output
+
+
+def test_every_command_has_help():
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        first_words = " ".join(command.help.split()[:4])
+        assert result.exit_code == 0 and first_words in " ".join(result.output.split())
