@@ -86,12 +86,16 @@ def _progress_printer():
 @click.option("--from", "date_from", help="Earliest article date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Latest article date (inclusive), same formats.")
 @click.option("--place", "places", multiple=True, help="Place name or id (repeatable).")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default=None)
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default=None,
+              help="Order of hits (default relevance).")
 @click.option("--page", default=None, help="1-based page number.")
 @click.option("--page-size", "--limit", "page_size", default=None, help="Results per page (max 100).")
-@click.option("--group", type=click.Choice(["paragraph", "article"]), default=None)
-@click.option("--mode", type=click.Choice(["simple", "advanced"]), default=None)
-@click.option("--match", type=click.Choice(["all", "any"]), default=None)
+@click.option("--group", type=click.Choice(["paragraph", "article"]), default=None,
+              help="One hit per paragraph (default) or per article.")
+@click.option("--mode", type=click.Choice(["simple", "advanced"]), default=None,
+              help="simple (default): words and quoted phrases; advanced: AND/OR/NOT, field:value, prefix*, word~.")
+@click.option("--match", type=click.Choice(["all", "any"]), default=None,
+              help="all (default): every word required, relaxed to any when nothing matches; any: ranked by any word.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body instead of a list.")
 def search_command(query, index_dir, date_from, date_to, places, sort, page, page_size, group,
                    mode, match, as_json):
