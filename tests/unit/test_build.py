@@ -203,3 +203,39 @@ def test_killed_build_leaves_the_serving_generation_searchable(tmp_path, archive
     report = reindex(settings, full=True)  # the dead build's lock and folder are cleared
     assert report.generation == 3
     assert {p.name for p in generations.existing_generations(settings.index_dir)} == {"gen-1", "gen-3"}
+
+
+def place_matches(settings: Settings, place_id: str) -> set[str]:
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    with ix.searcher() as s:
+        return {hit["id"] for hit in s.search(Term("place_ids", place_id), limit=None)}
+
+
+def test_paragraph_naming_only_a_city_is_found_under_its_country(tmp_path):
+    archive = tmp_path / "archive"
+    write_jsonl(archive / "g.jsonl", article("g1", "Residential houses in Ganja were hit.",
+                                             "The weather was mild."))
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    assert place_matches(settings, "AZ") == {"g1:0"}
+
+
+def test_places_table_describes_every_place_and_ancestor_in_the_index(tmp_path):
+    archive = tmp_path / "archive"
+    write_jsonl(archive / "g.jsonl", article("g1", "Talks in Baku and Tokyo."))
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    table = generations.read_json(generations.serving_generation(settings.index_dir) / generations.PLACES)
+    by_name = {entry["name"]: entry for entry in table.values()}
+    assert {"Baku", "Azerbaijan", "Tokyo", "Japan"} <= set(by_name)
+    assert by_name["Baku"]["ancestor_ids"] == ["AZ"] and by_name["Azerbaijan"]["kind"] == "country"
+
+
+def test_dateline_place_is_carried_by_every_paragraph(tmp_path):
+    archive = tmp_path / "archive"
+    record = article("d1", "Prices were steady.", "Volume was light.")
+    record["dateline"] = "TOKYO, March 3 -"
+    write_jsonl(archive / "d.jsonl", record)
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    assert place_matches(settings, "JP") == {"d1:0", "d1:1"}
