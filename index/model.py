@@ -31,7 +31,8 @@ class Skip:
     """A file or a record inside a file that was not indexed, and why.
 
     `reason` is a short category used to group skips in the reindex summary
-    ("undecodable", "binary", "empty", "malformed", "no body", "unsupported");
+    ("unreadable", "undecodable", "binary", "empty", "malformed", "no body", "unsupported",
+    "duplicate id");
     `detail` says where and what, for the operator.
     """
 
