@@ -239,3 +239,21 @@ def test_dateline_place_is_carried_by_every_paragraph(tmp_path):
     settings = settings_for(tmp_path, archive)
     reindex(settings)
     assert place_matches(settings, "JP") == {"d1:0", "d1:1"}
+
+
+@pytest.mark.slow
+def test_parallel_writer_builds_and_replaces_a_large_file_exactly(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    sgm = archive / "reut2-000.sgm"
+    sgm.write_bytes((PROJECT / "samples" / "reut2-000.sgm").read_bytes())
+    settings = Settings.from_env({}, index_dir=tmp_path / "idx", sources=(archive,), workers=2)
+    first = reindex(settings)
+    sgm.write_bytes(sgm.read_bytes() + b"\n")
+    second = reindex(settings)
+    assert (first.articles, first.paragraphs) == (925, 5320)
+    assert (second.full, second.files_read, second.paragraphs) == (False, 1, 5320)
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    with ix.searcher() as s:
+        ids = [fields["id"] for fields in s.all_stored_fields()]
+    assert len(ids) == len(set(ids)) == 5320
