@@ -17,7 +17,7 @@ from index.generations import serving_generation
 from index.lock import LockHolder, LockTimeout
 from index.settings import Settings
 from search import NoIndexError, QueryError, SearchService
-from search.server import serve
+from search.server import make_server
 from search.terminal import readable_results
 
 
@@ -152,10 +152,12 @@ def serve_command(index_dir, host, port):
         for line in reindex(settings, progress=_progress_printer(), on_wait=_say_waiting).summary_lines():
             click.echo(line, err=True)
     try:
-        serve(settings)
+        server = make_server(settings)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
                                    "choose another --port") from None
+    click.echo(f"Serving {settings.index_dir} on {server.url} (Ctrl-C stops)", err=True)
+    server.run()
 
 
 if __name__ == "__main__":
