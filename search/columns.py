@@ -1,0 +1,236 @@
+"""Per-generation numpy columns (day, month, place ids, field lengths, articles) and posting arrays.
+
+Owns everything that turns a Whoosh reader into arrays: filters become boolean masks over
+document numbers and facets are counted with array operations. Never imports search.service.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+log = logging.getLogger(__name__)
+
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+# Fields whose per-document lengths BM25F normalises by.
+LENGTH_FIELDS = ("text", "title")
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One term's postings as arrays: sorted global document numbers and term frequencies."""
+
+    ids: np.ndarray
+    tf: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + self.tf.nbytes
+
+
+EMPTY_POSTINGS = Postings(EMPTY_IDS, EMPTY_WEIGHTS)
+
+
+def read_postings(reader, fieldname: str, text: str | bytes) -> Postings:
+    """Every posting of one term, across segments, skipping deleted documents later (by mask).
+
+    Reads whole blocks at a time: per-posting iteration through the matcher API costs about
+    as much again in Python calls. `_read_ids`/`_read_weights` are W3LeafMatcher internals;
+    whoosh3 is pinned to one exact version, and any other matcher takes the public path.
+    """
+    id_parts, tf_parts = [], []
+    for segment, offset in reader.leaf_readers():
+        if (fieldname, text) not in segment:
+            continue
+        matcher = segment.postings(fieldname, text)
+        if isinstance(matcher, W3LeafMatcher):
+            _read_blocks(matcher, offset, id_parts, tf_parts)
+        else:
+            items = [(docnum, matcher.weight()) for docnum in _walk(matcher)]
+            id_parts.append(np.fromiter((d + offset for d, _ in items), dtype=np.int32, count=len(items)))
+            tf_parts.append(np.fromiter((w for _, w in items), dtype=np.float32, count=len(items)))
+    if not id_parts:
+        return EMPTY_POSTINGS
+    return Postings(np.concatenate(id_parts), np.concatenate(tf_parts))
+
+
+def _read_blocks(matcher: W3LeafMatcher, offset: int, id_parts: list, tf_parts: list) -> None:
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        id_parts.append(np.asarray(matcher._ids, dtype=np.int32) + offset)
+        tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+        matcher._next_block()
+
+
+def _walk(matcher):
+    while matcher.is_active():
+        yield matcher.id()
+        matcher.next()
+
+
+class PostingCache:
+    """A thread-safe LRU of posting arrays, bounded by bytes: common words are read once."""
+
+    def __init__(self, max_bytes: int = 96 * 1024 * 1024):
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._items: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader, fieldname: str, text: str) -> Postings:
+        key = (fieldname, text)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        postings = read_postings(reader, fieldname, text)
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = postings
+                self._bytes += postings.nbytes
+            while self._bytes > self._max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.nbytes
+        return postings
+
+
+@dataclass
+class Columns:
+    """Arrays indexed by global document number, loaded once per generation (read-only after)."""
+
+    doc_count: int
+    alive: np.ndarray                 # bool: not deleted
+    day: np.ndarray                   # int32 date ordinal, 0 = undated
+    month: np.ndarray                 # int32 year*100+month, 0 = undated
+    lengths: dict[str, np.ndarray]    # field -> float32 length per document
+    average_lengths: dict[str, float]
+    place_ids: list[str]              # place index -> place id
+    place_index: dict[str, int]
+    place_owner: np.ndarray           # int32 docnum of each (doc, place) pair
+    place_entry: np.ndarray           # int32 place index of each pair
+    _articles: np.ndarray | None = field(default=None, repr=False)
+    _articles_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(cls, reader) -> "Columns":
+        n = reader.doc_count_all()
+        day = _day_column(reader, n)
+        owners, entries, ids = _place_pairs(reader)
+        lengths = {name: _length_column(reader, name, n) for name in LENGTH_FIELDS}
+        alive = _alive_mask(reader, n)
+        return cls(
+            doc_count=n, alive=alive, day=day, month=_month_column(day), lengths=lengths,
+            average_lengths={k: float(v[alive].mean()) if alive.any() else 1.0 for k, v in lengths.items()},
+            place_ids=ids, place_index={pid: i for i, pid in enumerate(ids)},
+            place_owner=owners, place_entry=entries,
+        )
+
+    def articles(self, reader) -> np.ndarray:
+        """int32 article number per document; loaded on first use (only grouping needs it)."""
+        with self._articles_lock:
+            if self._articles is None:
+                self._articles = _article_column(reader, self.doc_count)
+            return self._articles
+
+    def date_mask(self, first: dt.date | None, last: dt.date | None) -> np.ndarray | None:
+        """Documents dated within [first, last]; undated documents never match a date filter."""
+        if first is None and last is None:
+            return None
+        mask = self.day > 0
+        if first is not None:
+            mask &= self.day >= first.toordinal()
+        if last is not None:
+            mask &= self.day <= last.toordinal()
+        return mask
+
+    def place_mask(self, place_ids: list[str]) -> np.ndarray:
+        """Documents that carry any of the ids (ancestors included, so a country has its cities)."""
+        wanted = np.zeros(len(self.place_ids) + 1, dtype=bool)
+        for pid in place_ids:
+            if pid in self.place_index:
+                wanted[self.place_index[pid]] = True
+        mask = np.zeros(self.doc_count, dtype=bool)
+        mask[self.place_owner[wanted[self.place_entry]]] = True
+        return mask
+
+    def place_counts(self, matched: np.ndarray) -> np.ndarray:
+        """Matching documents per place index, for a boolean `matched` mask."""
+        return np.bincount(self.place_entry[matched[self.place_owner]], minlength=len(self.place_ids))
+
+    def doc_frequency(self, place_id: str) -> int:
+        i = self.place_index.get(place_id)
+        if i is None:
+            return 0
+        return int(np.count_nonzero((self.place_entry == i) & self.alive[self.place_owner]))
+
+
+def month_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for the dated documents among `ids`."""
+    keys, counts = np.unique(columns.month[ids], return_counts=True)
+    return [(f"{k // 100:04d}-{k % 100:02d}", int(c)) for k, c in zip(keys, counts) if k]
+
+
+def year_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
+    keys, counts = np.unique(columns.month[ids] // 100, return_counts=True)
+    return [(f"{k:04d}", int(c)) for k, c in zip(keys, counts) if k]
+
+
+def _day_column(reader, n: int) -> np.ndarray:
+    if not reader.has_column("day"):
+        return np.zeros(n, dtype=np.int32)
+    return np.fromiter(reader.column_reader("day"), dtype=np.int32, count=n)
+
+
+def _month_column(day: np.ndarray) -> np.ndarray:
+    month = np.zeros(len(day), dtype=np.int32)
+    dated = day > 0
+    if dated.any():
+        # numpy datetime64 days count from 1970-01-01; ordinals from 0001-01-01.
+        days = (day[dated] - dt.date(1970, 1, 1).toordinal()).astype("datetime64[D]")
+        months = days.astype("datetime64[M]").astype(np.int64)
+        month[dated] = (1970 + months // 12) * 100 + months % 12 + 1
+    return month
+
+
+def _length_column(reader, fieldname: str, n: int) -> np.ndarray:
+    if fieldname not in reader.schema or not reader.schema[fieldname].scorable:
+        return np.ones(n, dtype=np.float32)
+    lengths = np.fromiter((reader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)),
+                          dtype=np.float32, count=n)
+    return np.maximum(lengths, 1.0)
+
+
+def _alive_mask(reader, n: int) -> np.ndarray:
+    alive = np.ones(n, dtype=bool)
+    if reader.has_deletions():
+        for d in range(n):
+            if reader.is_deleted(d):
+                alive[d] = False
+    return alive
+
+
+def _place_pairs(reader) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    ids = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("place_ids")]
+    owners, entries = [], []
+    for i, pid in enumerate(ids):
+        postings = read_postings(reader, "place_ids", pid)
+        owners.append(postings.ids)
+        entries.append(np.full(len(postings.ids), i, dtype=np.int32))
+    if not ids:
+        return EMPTY_IDS, EMPTY_IDS, ids
+    return np.concatenate(owners), np.concatenate(entries), ids
+
+
+def _article_column(reader, n: int) -> np.ndarray:
+    articles = np.zeros(n, dtype=np.int32)
+    for i, term in enumerate(reader.lexicon("article_id")):
+        articles[read_postings(reader, "article_id", term).ids] = i
+    return articles

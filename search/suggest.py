@@ -1,0 +1,53 @@
+"""Did-you-mean: replaces the words of a query that the index has never seen with close words it has.
+
+Reads the unstemmed `spell_text` word list (so suggestions are real words, never stems); the
+service decides whether to offer the result (only when it finds hits). Never imports the service.
+"""
+from __future__ import annotations
+
+import re
+
+SPELLING_FIELD = "spell_text"
+_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
+# Words this short have too many close neighbours for a correction to be a good guess.
+MIN_WORD = 4
+
+
+def corrected_query(q: str, reader) -> str | None:
+    """`q` with each unknown word replaced by the most frequent indexed word within edit
+    distance 1 (else 2) sharing its first letter; None when nothing changes."""
+    corrector = None
+    changed = False
+    out, pos = [], 0
+    for m in _WORD.finditer(q):
+        word = m.group(0)
+        lower = word.lower()
+        replacement = None
+        if len(lower) >= MIN_WORD and not lower.isdigit() and reader.doc_frequency(SPELLING_FIELD, lower) == 0:
+            corrector = corrector or reader.corrector(SPELLING_FIELD)
+            replacement = _best(corrector, lower)
+        out.append(q[pos:m.start()])
+        if replacement:
+            out.append(_same_case(word, replacement))
+            changed = True
+        else:
+            out.append(word)
+        pos = m.end()
+    out.append(q[pos:])
+    return "".join(out) if changed else None
+
+
+def _best(corrector, word: str) -> str | None:
+    for distance in (1, 2):
+        found = corrector.suggest(word, limit=1, maxdist=distance, prefix=1)
+        if found:
+            return found[0]
+    return None
+
+
+def _same_case(original: str, word: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return word.upper()
+    if original[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
