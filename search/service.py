@@ -22,6 +22,7 @@ from whoosh import index as whoosh_index
 from index.generations import PLACES, read_manifest, serving_generation, POINTER
 from index.settings import Settings
 from search import engine
+from search.query_syntax import simple_query
 from search.columns import month_counts, year_counts
 from search.params import QueryError, SearchParams, parse_params
 from search.placenames import PlaceDirectory
@@ -291,7 +292,7 @@ class SearchService:
         return corrected if found else None
 
     def _terms_for(self, served: _Served, q: str) -> frozenset[str]:
-        return frozenset(engine.simple_query(q, served.gen.analyzer).tree(False).highlight_terms())
+        return frozenset(simple_query(q, served.gen.analyzer).tree(False).highlight_terms())
 
     def _paragraph(self, served: _Served, stored: dict, terms: frozenset[str]) -> dict:
         text = stored.get("text", "")

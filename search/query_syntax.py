@@ -1,0 +1,272 @@
+"""Query text to query tree: simple mode (never fails: words, quoted phrases, hyphenated names)
+and advanced mode (Whoosh's parser after our own syntax check, so errors name a position).
+
+Raises QueryError for what the user can fix; never evaluates a query (search.query_tree does).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from whoosh import query
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.qparser import AndGroup, FuzzyTermPlugin, MultifieldParser, OrGroup
+from whoosh.qparser.plugins import FieldAliasPlugin
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from search.params import QueryError
+from search.query_tree import (All, Any, Everything, Expansion, Nothing, Opaque, Phrase, Places,
+                               WithBonus, Word)
+
+# At most this many neighbouring-word pairs of a simple query earn a proximity bonus.
+MAX_PAIRS = 12
+MAX_EXPANSION = 500
+FUZZY_MAX_DISTANCE = 2
+ADVANCED_FIELDS = {"title": "title", "text": "text", "place": "places"}
+
+_WORD_TOKENIZER = RegexTokenizer() | LowercaseFilter()
+
+
+@dataclass(frozen=True)
+class SimpleQuery:
+    """The units of a simple query: words and phrases, each with its query-term frequency."""
+
+    units: tuple            # Word | Phrase
+    words: tuple[str, ...]  # the unstemmed, lower-cased words, for spelling suggestions
+    pairs: tuple = ()       # Phrase of each two neighbouring query words: a proximity bonus
+
+    def tree(self, match_all: bool):
+        if not self.units:
+            return Nothing()
+        base = All(self.units) if match_all else Any(self.units)
+        return WithBonus(base, self.pairs) if self.pairs else base
+
+
+_QUOTED = re.compile(r'"([^"]*)"')
+
+
+def simple_query(q: str, analyzer) -> SimpleQuery:
+    """Operators are plain words, quoted text is a phrase, a hyphenated or dotted name whose
+    parts the analyzer splits (Nagorno-Karabakh) is a phrase too. Repeated words count more."""
+    chunks: list[tuple[str, bool]] = []
+    last = 0
+    for m in _QUOTED.finditer(q):
+        chunks += [(c, False) for c in q[last:m.start()].split()]
+        chunks.append((m.group(1), True))
+        last = m.end()
+    chunks += [(c, False) for c in q[last:].replace('"', " ").split()]
+    units: Counter = Counter()
+    words = []
+    for text, quoted in chunks:
+        stems = tuple(t.text for t in analyzer(text))
+        plain = [t.text for t in _WORD_TOKENIZER(text)]
+        words += plain
+        if len(stems) == 1:
+            units[("word", stems[0], plain[0] if len(plain) == 1 else " ".join(plain))] += 1
+        elif stems:
+            units[("phrase", stems, " ".join(plain))] += 1
+    stems = [t.text for t in analyzer(" ".join(t for t, quoted in chunks if not quoted))]
+    pairs = tuple(dict.fromkeys(Phrase((a, b)) for a, b in zip(stems, stems[1:]) if a != b))
+    return SimpleQuery(tuple(_unit(key, n) for key, n in units.items()), tuple(words),
+                       pairs[:MAX_PAIRS])
+
+
+def _unit(key: tuple, qtf: int):
+    kind, stems, plain = key
+    if kind == "word":
+        return Word((("text", stems), ("title", stems), ("places", plain)), float(qtf))
+    return Phrase(stems, place_name=plain, qtf=float(qtf))
+
+
+
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*):")
+
+
+def syntax_problem(q: str) -> str | None:
+    """The first syntax error of an advanced query, as a message naming its position (1-based)."""
+    tokens, problem = _advanced_tokens(q)
+    if problem:
+        return problem
+    previous = None
+    for i, (pos, tok) in enumerate(tokens):
+        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else None
+        if tok in ("AND", "OR", "ANDNOT", "ANDMAYBE"):
+            if previous in (None, "(") or previous in _OPERATORS or nxt in (None, ")") or nxt in _OPERATORS - {"NOT"}:
+                return f"{tok} at position {pos} needs a term on both sides"
+        elif tok == "NOT":
+            if nxt in (None, ")") or nxt in _OPERATORS:
+                return f"NOT at position {pos} needs a term after it"
+        elif tok not in ("(", ")"):
+            word_problem = _word_problem(tok, pos)
+            if word_problem:
+                return word_problem
+        previous = tok
+    return None
+
+
+def _advanced_tokens(q: str) -> tuple[list[tuple[int, str]], str | None]:
+    """(1-based position, token) pairs; quoted text stays inside its token."""
+    tokens: list[tuple[int, str]] = []
+    depth: list[int] = []
+    i, n = 0, len(q)
+    while i < n:
+        c = q[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            if c == "(":
+                depth.append(i + 1)
+            elif not depth:
+                return tokens, f"unmatched ')' at position {i + 1}: remove it or add '(' before it"
+            else:
+                depth.pop()
+            tokens.append((i + 1, c))
+            i += 1
+        else:
+            start = i
+            while i < n and not q[i].isspace() and q[i] not in "()":
+                if q[i] == '"':
+                    close = q.find('"', i + 1)
+                    if close < 0:
+                        return tokens, f"unclosed quote at position {i + 1}: add a closing \""
+                    i = close
+                i += 1
+            tokens.append((start + 1, q[start:i]))
+    if depth:
+        return tokens, f"unclosed '(' at position {depth[-1]}: add ')' after it"
+    return tokens, None
+
+
+def _word_problem(tok: str, pos: int) -> str | None:
+    m = _FIELD_PREFIX.match(tok)
+    value = tok
+    if m:
+        if m.group(1).lower() not in ADVANCED_FIELDS:
+            return (f"unknown field {m.group(1)!r} at position {pos}; "
+                    f"use {', '.join(f + ':' for f in ADVANCED_FIELDS)}")
+        value = tok[m.end():]
+        if not value:
+            return f"{m.group(1)}: at position {pos} needs a value right after the colon"
+    bare = value.strip('"')
+    if value.startswith(("*", "?")) and not value.startswith('"'):
+        return f"a wildcard at position {pos} must follow at least two letters, not lead"
+    if "~" in bare and not value.startswith('"'):
+        word, _, distance = bare.partition("~")
+        if not word:
+            return f"'~' at position {pos} must follow a word (word~ finds close spellings)"
+        if distance and not (distance.isdigit() and int(distance) <= FUZZY_MAX_DISTANCE):
+            return f"the fuzzy distance at position {pos} must be 1 or {FUZZY_MAX_DISTANCE}"
+    if value.endswith(("*", "?")) and len(value.rstrip("*?")) < 2 and not value.startswith('"'):
+        return f"{value!r} at position {pos} matches too many words; type at least two letters before the wildcard"
+    return None
+
+
+def advanced_parser(schema, match_all: bool) -> MultifieldParser:
+    parser = MultifieldParser(["text", "title"], schema, group=AndGroup if match_all else OrGroup)
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(FieldAliasPlugin({"places": ["place", "Place", "PLACE"],
+                                        "title": ["Title", "TITLE"], "text": ["Text", "TEXT"]}))
+    return parser
+
+
+def advanced_tree(q: str, parser, reader, place_lookup):
+    """Parse an advanced query into our tree; QueryError on a syntax problem or a runaway term."""
+    problem = syntax_problem(q)
+    if problem:
+        raise QueryError("q", problem)
+    parsed = parser.parse(q)
+    return _convert(parsed, reader, place_lookup)
+
+
+def _convert(q: query.Query, reader, place_lookup):
+    if getattr(q, "error", None):
+        raise QueryError("q", f"could not read the query near {str(q)[:40]!r}; check its syntax")
+    if isinstance(q, query.NullQuery.__class__) or q is query.NullQuery:
+        return Nothing()
+    if isinstance(q, query.Every):
+        return Everything()
+    if isinstance(q, query.Term):
+        return _converted_term(q.fieldname, q.text, reader, place_lookup)
+    if isinstance(q, query.Phrase):
+        return Phrase(tuple(q.words), fields=(q.fieldname,))
+    if isinstance(q, (query.Prefix, query.Wildcard, query.FuzzyTerm)):
+        return _expansion(q, reader)
+    if isinstance(q, query.Or):
+        words = _same_word(q)
+        if words:
+            return words
+        return Any(tuple(_convert(c, reader, place_lookup) for c in q.subqueries))
+    if isinstance(q, query.And):
+        required, excluded = [], []
+        for c in q.subqueries:
+            if isinstance(c, query.Not):
+                excluded.append(_convert(c.query, reader, place_lookup))
+            else:
+                required.append(_convert(c, reader, place_lookup))
+        return All(tuple(required) or (Everything(),), tuple(excluded))
+    if isinstance(q, query.Not):
+        return All((Everything(),), (_convert(q.query, reader, place_lookup),))
+    if isinstance(q, query.AndNot):
+        return All((_convert(q.a, reader, place_lookup),), (_convert(q.b, reader, place_lookup),))
+    if isinstance(q, query.AndMaybe):
+        return _convert(q.a, reader, place_lookup)
+    return Opaque(q)
+
+
+def _converted_term(fieldname: str, text, reader, place_lookup):
+    text = text.decode("utf-8") if isinstance(text, bytes) else text
+    if fieldname == "places":
+        ids = place_lookup(text)
+        return Places(tuple(ids)) if ids else Word((("places", text.lower()),))
+    if fieldname not in ("text", "title"):
+        return Nothing()
+    return Word(((fieldname, text),))
+
+
+def _same_word(q: query.Or):
+    """`word` in the default fields parses as Or(text:word, title:word): one BM25F word."""
+    subs = q.subqueries
+    if len(subs) > 1 and all(type(s) is query.Term for s in subs):
+        texts = {s.text for s in subs}
+        if len(texts) == 1 and {s.fieldname for s in subs} <= {"text", "title"}:
+            text = next(iter(texts))
+            text = text.decode("utf-8") if isinstance(text, bytes) else text
+            return Word(tuple((s.fieldname, text) for s in subs))
+    return None
+
+
+def _expansion(q, reader) -> Expansion:
+    fieldname = q.fieldname if q.fieldname in ("text", "title", "places") else "text"
+    if isinstance(q, query.FuzzyTerm) and q.maxdist > FUZZY_MAX_DISTANCE:
+        raise QueryError("q", f"the fuzzy distance is at most {FUZZY_MAX_DISTANCE}")
+    terms = []
+    for btext in _expanded(q, reader):
+        terms.append(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+        if len(terms) > MAX_EXPANSION:
+            raise QueryError("q", f"{q.text!r} matches more than {MAX_EXPANSION} different "
+                                  "words; type more letters")
+    return Expansion(fieldname, tuple(terms))
+
+
+def _expanded(q, reader):
+    """The indexed terms a pattern or fuzzy query stands for.
+
+    Whoosh looks fuzzy terms up in the unstemmed spelling field (`spell_text`) while the
+    parser hands it a stem: look one edit further there, stem what is found, and keep the
+    stems within the asked distance of the query's stem.
+    """
+    if not isinstance(q, query.FuzzyTerm) or q.fieldname not in ("text", "title"):
+        yield from q._btexts(reader)
+        return
+    analyzer = reader.schema[q.fieldname].analyzer
+    seen = set()
+    for word in reader.terms_within(q.fieldname, q.text, q.maxdist + 1, prefix=q.prefixlength):
+        word = word.decode("utf-8") if isinstance(word, bytes) else word
+        for token in analyzer(word):
+            stem = token.text
+            if stem not in seen and damerau_levenshtein(stem, q.text) <= q.maxdist \
+                    and (q.fieldname, stem) in reader:
+                seen.add(stem)
+                yield stem
