@@ -101,9 +101,6 @@ class Gazetteer:
     def place(self, place_id: str) -> Place:
         return self._places[place_id]
 
-    def places(self) -> Iterable[Place]:
-        return self._places.values()
-
     def find(self, text: str) -> list[PlaceMention]:
         """Places named in one piece of text, resolved with that text alone as context."""
         candidates = self._candidates(text)

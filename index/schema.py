@@ -11,10 +11,6 @@ from whoosh.analysis import LowercaseFilter, PyStemmerFilter, RegexTokenizer, St
 
 SCHEMA_VERSION = 1
 
-# Article-level values every paragraph document carries, so a hit is complete on its own.
-ARTICLE_FIELDS = ("article_id", "title", "date", "author", "dateline", "url", "source")
-
-
 def text_analyzer():
     """English words, lower-cased, stop words dropped, Snowball-stemmed by the C stemmer.
 
