@@ -16,10 +16,10 @@ from whoosh.qparser.plugins import FieldAliasPlugin
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from search.params import QueryError
-from search.query_tree import (All, Any, Everything, Expansion, Nothing, Opaque, Phrase, Places,
-                               WithBonus, Word)
+from search.query_tree import (All, Any, Dependence, Everything, Expansion, Nothing, Opaque, Phrase,
+                               Places, WithBonus, Word)
 
-# At most this many neighbouring-word pairs of a simple query earn a proximity bonus.
+# At most this many neighbouring-word pairs of a simple query earn proximity features.
 MAX_PAIRS = 12
 MAX_EXPANSION = 500
 FUZZY_MAX_DISTANCE = 2
@@ -34,7 +34,7 @@ class SimpleQuery:
 
     units: tuple            # Word | Phrase
     words: tuple[str, ...]  # the unstemmed, lower-cased words, for spelling suggestions
-    pairs: tuple = ()       # Phrase of each two neighbouring query words: a proximity bonus
+    pairs: tuple = ()       # Dependence of each two neighbouring query words: proximity
 
     def tree(self, match_all: bool):
         if not self.units:
@@ -67,7 +67,7 @@ def simple_query(q: str, analyzer) -> SimpleQuery:
         elif stems:
             units[("phrase", stems, " ".join(plain))] += 1
     stems = [t.text for t in analyzer(" ".join(t for t, quoted in chunks if not quoted))]
-    pairs = tuple(dict.fromkeys(Phrase((a, b)) for a, b in zip(stems, stems[1:]) if a != b))
+    pairs = tuple(dict.fromkeys(Dependence((a, b)) for a, b in zip(stems, stems[1:]) if a != b))
     return SimpleQuery(tuple(_unit(key, n) for key, n in units.items()), tuple(words),
                        pairs[:MAX_PAIRS])
 
