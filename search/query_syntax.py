@@ -16,8 +16,8 @@ from whoosh.qparser.plugins import FieldAliasPlugin
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from search.params import QueryError
-from search.query_tree import (All, Any, Dependence, Everything, Expansion, Nothing, Opaque, Phrase,
-                               Places, WithBonus, Word)
+from search.query_tree import (All, Any, Dependence, Everything, Expansion, Feedback, Nothing, Opaque,
+                               Phrase, Places, WithBonus, Word)
 
 # At most this many neighbouring-word pairs of a simple query earn proximity features.
 MAX_PAIRS = 12
@@ -40,7 +40,11 @@ class SimpleQuery:
         if not self.units:
             return Nothing()
         base = All(self.units) if match_all else Any(self.units)
-        return WithBonus(base, self.pairs) if self.pairs else base
+        ranked = WithBonus(base, self.pairs) if self.pairs else base
+        if match_all:
+            return ranked
+        # Pseudo-relevance feedback only where recall is asked for (match=any).
+        return Feedback(ranked, sum(u.qtf for u in self.units))
 
 
 _QUOTED = re.compile(r'"([^"]*)"')

@@ -7,7 +7,9 @@ query text (search.query_syntax) and never imports the service.
 from __future__ import annotations
 
 import math
+import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,19 @@ EXPANSION_SCORE = 1.0
 ORDERED_WEIGHT = 0.10 / 0.85
 UNORDERED_WEIGHT = 0.05 / 0.85
 UNORDERED_WINDOW = 8
+# RM3 pseudo-relevance feedback (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004), with
+# Anserini's defaults: the relevance model is estimated from the top 10 documents, pruned to its
+# 10 heaviest terms and mixed half and half with the original query. As in Anserini, a feedback
+# document's terms are counted only if 2-20 letters or digits long and found in at most 10 % of
+# the documents (commoner words say nothing about the topic).
+FEEDBACK_DOCS = 10
+FEEDBACK_TERMS = 10
+ORIGINAL_QUERY_WEIGHT = 0.5
+FEEDBACK_MAX_DF_RATIO = 0.1
+# What a feedback document is read from. Its title is every paragraph of its article's title,
+# so on Reuters the expansion leans toward the top article (see docs/benchmarks.md, Relevance).
+FEEDBACK_FIELDS = ("title", "text")
+_FEEDBACK_TERM = re.compile(r"[a-z0-9]{2,20}")
 # Documents whose positions are read between two checks of the deadline.
 DEADLINE_STRIDE = 256
 # Positions are combined into one int64 key per (candidate row, position): row << 32 | pos.
@@ -372,6 +387,91 @@ class WithBonus:
 
     def highlight_terms(self) -> set[str]:
         return self.base.highlight_terms()
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """RM3: `base` ranks once; the relevance model of its top documents (their terms' weights,
+    each document weighted by its score) adds expansion words, and the final score is
+    ORIGINAL_QUERY_WEIGHT × base (per unit of query weight) + the rest × the expansion words.
+    `query_weight` is the L1 norm of the query's term weights (the sum of their qtf)."""
+
+    base: object
+    query_weight: float
+
+    def evaluate(self, ctx: Context) -> Match:
+        matched = self.base.evaluate(ctx)
+        if not len(matched.ids) or ctx.out_of_time():
+            return matched
+        model = _relevance_model(ctx, matched)
+        original = Match(matched.ids, matched.scores * (ORIGINAL_QUERY_WEIGHT / self.query_weight))
+        expansion = [Word((("text", t), ("title", t)), (1.0 - ORIGINAL_QUERY_WEIGHT) * w).evaluate(ctx)
+                     for t, w in model.items()]
+        return _union([original, *expansion])
+
+    def highlight_terms(self) -> set[str]:
+        return self.base.highlight_terms()
+
+
+def _relevance_model(ctx: Context, matched: Match) -> dict[str, float]:
+    """The FEEDBACK_TERMS heaviest terms of sum over the top documents of
+    score(d) × tf(t, d) / |d|, their weights scaled to sum to 1."""
+    alive = ctx.columns.alive[matched.ids]
+    ids, scores = matched.ids[alive], matched.scores[alive]
+    documents = []
+    for row in _top_rows_of_distinct_articles(scores, ctx.columns.article[ids], FEEDBACK_DOCS):
+        if ctx.out_of_time():
+            break
+        documents.append((float(scores[row]), _analysed_counts(ctx, int(ids[row]))))
+    kept = _feedback_terms(ctx, set().union(*(counts for _, counts in documents)))
+    weights: Counter = Counter()
+    for score, counts in documents:
+        # The whole document's term distribution (Lavrenko & Croft), not Anserini's cut to
+        # each document's 10 commonest terms: in a paragraph most counts are 1, so that cut
+        # would keep whichever words come first.
+        counts = {t: n for t, n in counts.items() if t in kept}
+        norm = sum(counts.values())
+        for term, tf in counts.items():
+            weights[term] += score * tf / norm
+    chosen = weights.most_common(FEEDBACK_TERMS)
+    total = sum(w for _, w in chosen)
+    return {t: w / total for t, w in chosen if w > 0} if total > 0 else {}
+
+
+def _top_rows_of_distinct_articles(scores: np.ndarray, articles: np.ndarray, k: int) -> list[int]:
+    """Rows of the k best-scoring documents, best first, at most one per article.
+
+    The feedback documents are distinct articles: the paragraphs of one article share its
+    title and its subject, and ten of them would make the expansion describe that one article
+    (results would drift to its paragraphs)."""
+    rows: list[int] = []
+    seen: set[int] = set()
+    # An article has a few dozen paragraphs at most: the best 50k rows hold k articles.
+    head = np.arange(len(scores))
+    if len(scores) > 50 * k:
+        head = np.argpartition(-scores, 50 * k - 1)[:50 * k]
+    for row in head[np.argsort(-scores[head], kind="stable")]:
+        if int(articles[row]) not in seen:
+            seen.add(int(articles[row]))
+            rows.append(int(row))
+            if len(rows) == k:
+                break
+    return rows
+
+
+def _analysed_counts(ctx: Context, docnum: int) -> Counter:
+    """Term counts of a document's stored title and text, analysed as the index analysed them."""
+    stored = ctx.searcher.stored_fields(docnum)
+    analyzer = ctx.searcher.schema["text"].analyzer
+    return Counter(t.text for field in FEEDBACK_FIELDS for t in analyzer(stored.get(field) or ""))
+
+
+def _feedback_terms(ctx: Context, vocabulary: set[str]) -> set[str]:
+    """The terms RM3 may use: not odd tokens, not words common in the collection."""
+    reader = ctx.reader
+    most = FEEDBACK_MAX_DF_RATIO * reader.doc_count()
+    return {t for t in vocabulary
+            if _FEEDBACK_TERM.fullmatch(t) and reader.doc_frequency("text", t) <= most}
 
 
 @dataclass(frozen=True)

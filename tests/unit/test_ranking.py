@@ -1,5 +1,5 @@
 """Ranking on a real index: proximity (sequential dependence), query-term frequency, the stop
-list, and the phrase check that reads positions for candidate documents only."""
+list, the phrase check that reads positions for candidate documents only, and RM3 feedback."""
 import time
 
 import pytest
@@ -27,6 +27,25 @@ ARTICLES = [
     article("coffee", f"coffee {FILLER}"),
     article("tea", f"tea {FILLER}"),
 ]
+
+
+# RM3 only uses words found in at most a tenth of the paragraphs: enough other paragraphs
+# (sharing only "district council", found everywhere) make "arabica" and "robusta" rare.
+OTHER_TOPICS = ("bridges", "elections", "fisheries", "hospitals", "libraries", "mining", "parks",
+                "pensions", "railways", "salaries", "satellites", "shipyards", "stadiums",
+                "tariffs", "tourism", "tunnels", "vaccines", "volcanoes", "wages", "zoos")
+FEEDBACK_ARTICLES = [
+    article("beans", "coffee arabica robusta harvest district council"),
+    article("growers", "arabica robusta growers cooperative district council"),
+    *(article(topic, f"{topic} district council") for topic in OTHER_TOPICS),
+]
+
+
+@pytest.fixture(scope="module")
+def feedback_service(tmp_path_factory):
+    s = SearchService(built_index(tmp_path_factory.mktemp("feedback"), FEEDBACK_ARTICLES))
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +108,20 @@ def test_a_phrase_past_its_deadline_reports_the_time_out(index_dir):
     ctx = context(index_dir, -1.0)
     Phrase(("interest", "rate")).evaluate(ctx)
     assert ctx.timed_out is True
+
+
+def ids(body) -> list[str]:
+    return [h["article_id"] for h in body["hits"]]
+
+
+def test_match_any_adds_paragraphs_sharing_the_top_paragraphs_rare_words(feedback_service):
+    assert ids(feedback_service.search({"q": "coffee", "match": "any"})) == ["beans", "growers"]
+
+
+def test_match_all_finds_only_paragraphs_with_the_query_words(feedback_service):
+    assert ids(feedback_service.search({"q": "coffee"})) == ["beans"]
+
+
+def test_feedback_marks_only_the_users_own_words(feedback_service):
+    hits = {h["article_id"]: h["matches"] for h in feedback_service.search({"q": "coffee", "match": "any"})["hits"]}
+    assert hits == {"beans": [[0, 6]], "growers": []}
