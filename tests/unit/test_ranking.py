@@ -125,3 +125,14 @@ def test_match_all_finds_only_paragraphs_with_the_query_words(feedback_service):
 def test_feedback_marks_only_the_users_own_words(feedback_service):
     hits = {h["article_id"]: h["matches"] for h in feedback_service.search({"q": "coffee", "match": "any"})["hits"]}
     assert hits == {"beans": [[0, 6]], "growers": []}
+
+
+def test_feedback_documents_are_the_best_paragraph_of_distinct_articles():
+    import numpy as np
+
+    from search.query_tree import _top_rows_of_distinct_articles
+
+    scores = np.array([5.0, 4.0, 3.0, 2.0, 1.0], dtype=np.float32)
+    articles = np.array([7, 7, 8, 7, 9], dtype=np.int32)
+    assert _top_rows_of_distinct_articles(scores, articles, 2) == [0, 2]
+    assert _top_rows_of_distinct_articles(scores, articles, 5) == [0, 2, 4]
