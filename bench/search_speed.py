@@ -1,8 +1,9 @@
-"""Search latency on all 18 Reuters files: 500 seeded title queries, run plain, with a date
-window + place filter, and with facets (snippets for the top 10 always), against SQLite FTS5
-on the same paragraphs and queries in the same run.
+"""Search latency on all 18 Reuters files: seeded title queries run plain, with a date window +
+place filter, and with facets (snippets for the top 10 always), against SQLite FTS5 on the same
+paragraphs and queries in the same run. Progress goes to stderr, figures to stdout.
 
     python bench/search_speed.py [--index-dir bench/results/reuters-index] [--queries 500]
+                                 [--kinds plain filtered faceted default filt+fac]
 """
 from __future__ import annotations
 
@@ -35,10 +36,10 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def load_paragraphs(service: SearchService) -> list[dict]:
-    served = service._served()
-    searcher = service._searcher(served)
-    alive = served.gen.columns.alive
-    return [dict(searcher.stored_fields(d), docnum=d) for d in range(len(alive)) if alive[d]]
+    gen = service._served().gen
+    alive = gen.columns.alive
+    with gen.searcher() as searcher:
+        return [dict(searcher.stored_fields(d), docnum=d) for d in range(len(alive)) if alive[d]]
 
 
 def make_queries(paragraphs: list[dict], n: int, seed: int = 42) -> list[dict]:
@@ -63,35 +64,66 @@ def make_queries(paragraphs: list[dict], n: int, seed: int = 42) -> list[dict]:
     return queries
 
 
+# What each kind of run asks besides the query: facets "" means none; None the default (place, year).
+KINDS = {
+    "plain": {"filtered": False, "facets": ""},
+    "filtered": {"filtered": True, "facets": ""},
+    "faceted": {"filtered": False, "facets": "place,month"},
+    "default": {"filtered": False, "facets": None},
+    "filt+fac": {"filtered": True, "facets": "place,month"},
+}
+FACET_COLUMN = {"month": "month", "year": "year"}
+
+
+def progress(kind: str, engine: str, done: int, total: int) -> None:
+    if done % 100 == 0 or done == total:
+        print(f"  {kind} {engine}: {done}/{total}", file=sys.stderr, flush=True)
+
+
+def service_params(query: dict, kind: str) -> dict:
+    spec = KINDS[kind]
+    params = {"q": query["q"]}
+    if spec["facets"] is not None:
+        params["facets"] = spec["facets"]
+    if spec["filtered"]:
+        params.update({"from": query["from"], "to": query["to"], "place": query["place_id"]})
+    return params
+
+
 def time_service(service: SearchService, queries: list[dict], kind: str) -> tuple[list[float], int]:
     samples, timed_out = [], 0
-    for query in queries:
-        params = {"q": query["q"], "facets": ""}
-        if kind == "filtered":
-            params.update({"from": query["from"], "to": query["to"], "place": query["place_id"]})
-        if kind == "faceted":
-            params["facets"] = "place,country,year,month"
+    for i, query in enumerate(queries, start=1):
+        params = service_params(query, kind)
         t = time.perf_counter()
         body = service.search(params)
         samples.append((time.perf_counter() - t) * 1000)
         timed_out += body["timed_out"]
+        progress(kind, "ours", i, len(queries))
     return samples, timed_out
 
 
-def build_fts(paragraphs: list[dict]) -> sqlite3.Connection:
+def build_fts(paragraphs: list[dict], service: SearchService) -> sqlite3.Connection:
+    """FTS5 over the same paragraphs; the place table holds the same (paragraph, place id)
+    pairs as our columns (ancestors included), so both engines filter on the same sets."""
+    cols = service._served().gen.columns
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE fts USING fts5(text, title, tokenize='porter unicode61')")
-    db.execute("CREATE TABLE meta(rowid INTEGER PRIMARY KEY, day INTEGER, month TEXT)")
+    db.execute("CREATE TABLE meta(rowid INTEGER PRIMARY KEY, day INTEGER, month TEXT, year TEXT)")
     db.execute("CREATE TABLE place(rowid INTEGER, place_id TEXT)")
+    row_of = {}
     for i, p in enumerate(paragraphs, start=1):
+        row_of[p["docnum"]] = i
         db.execute("INSERT INTO fts(rowid, text, title) VALUES (?, ?, ?)", (i, p["text"], p["title"]))
         date = p.get("date") or ""
         day = dt.date.fromisoformat(date).toordinal() if date else 0
-        db.execute("INSERT INTO meta VALUES (?, ?, ?)", (i, day, date[:7]))
-        ids = {pl["id"] for pl in p.get("places_json") or []}
-        db.executemany("INSERT INTO place VALUES (?, ?)", [(i, pid) for pid in ids])
+        db.execute("INSERT INTO meta VALUES (?, ?, ?, ?)", (i, day, date[:7] or None, date[:4] or None))
+    db.executemany("INSERT INTO place VALUES (?, ?)",
+                   [(row_of[int(d)], cols.place_ids[int(e)])
+                    for d, e in zip(cols.place_owner, cols.place_entry) if int(d) in row_of])
+    db.execute("CREATE INDEX meta_by_day ON meta(day)")
     db.execute("CREATE INDEX place_by_id ON place(place_id, rowid)")
-    db.execute("CREATE INDEX place_by_row ON place(rowid)")
+    db.execute("CREATE UNIQUE INDEX place_by_row ON place(rowid, place_id)")
+    db.execute("ANALYZE")
     db.commit()
     return db
 
@@ -102,33 +134,68 @@ def fts_expression(q: str) -> str:
     return " AND ".join(f'"{w}"' for w in q.split())
 
 
+def fts_statements(kind: str) -> tuple[str, str, list[str]]:
+    """The FROM…WHERE of one kind of query (plain tables joined by rowid, never
+    `rowid IN (subquery)` against the FTS table, which SQLite cannot drive from the index), the
+    top-10 statement, and one statement per facet."""
+    spec = KINDS[kind]
+    source = "fts"
+    where = "fts MATCH ?"
+    if spec["filtered"]:
+        source += (" JOIN meta ON meta.rowid = fts.rowid"
+                   " JOIN place AS pf ON pf.rowid = fts.rowid AND pf.place_id = ?")
+        where += " AND meta.day BETWEEN ? AND ?"
+    top = (f"SELECT fts.rowid, snippet(fts, 0, '<mark>', '</mark>', ' … ', 30) FROM {source} "
+           f"WHERE {where} ORDER BY bm25(fts, 1.0, 2.5) LIMIT 10")
+    facets = spec["facets"] if spec["facets"] is not None else "place,year"
+    statements = []
+    for name in filter(None, facets.split(",")):
+        if name == "place":
+            statements.append(f"SELECT pc.place_id, count(*) c FROM {source} JOIN place AS pc "
+                              f"ON pc.rowid = fts.rowid WHERE {where} GROUP BY pc.place_id "
+                              f"ORDER BY c DESC LIMIT 20")
+        else:
+            column = FACET_COLUMN[name]
+            join = "" if spec["filtered"] else " JOIN meta ON meta.rowid = fts.rowid"
+            statements.append(f"SELECT meta.{column}, count(*) c FROM {source}{join} WHERE {where} "
+                              f"AND meta.{column} IS NOT NULL GROUP BY meta.{column} "
+                              f"ORDER BY c DESC LIMIT 20")
+    return f"SELECT count(*) FROM {source} WHERE {where}", top, statements
+
+
+def fts_args(query: dict, kind: str) -> list:
+    args = []
+    if KINDS[kind]["filtered"]:
+        args.append(query["place_id"])
+    args.append(fts_expression(query["q"]))
+    if KINDS[kind]["filtered"]:
+        args += [dt.date.fromisoformat(query["from"]).toordinal(),
+                 dt.date.fromisoformat(query["to"]).toordinal()]
+    return args
+
+
 def time_fts(db: sqlite3.Connection, queries: list[dict], kind: str) -> list[float]:
+    count, top, facets = fts_statements(kind)
     samples = []
-    for query in queries:
-        expr = fts_expression(query["q"])
-        where, args = "fts MATCH ?", [expr]
-        if kind == "filtered":
-            where += (" AND rowid IN (SELECT rowid FROM meta WHERE day BETWEEN ? AND ?)"
-                      " AND rowid IN (SELECT rowid FROM place WHERE place_id = ?)")
-            args += [dt.date.fromisoformat(query["from"]).toordinal(),
-                     dt.date.fromisoformat(query["to"]).toordinal(), query["place_id"]]
+    for i, query in enumerate(queries, start=1):
+        args = fts_args(query, kind)
         t = time.perf_counter()
-        db.execute(f"SELECT count(*) FROM fts WHERE {where}", args).fetchone()
-        db.execute(f"SELECT rowid, snippet(fts, 0, '<mark>', '</mark>', ' … ', 30) FROM fts "
-                   f"WHERE {where} ORDER BY bm25(fts, 1.0, 2.5) LIMIT 10", args).fetchall()
-        if kind == "faceted":
-            db.execute(f"SELECT place_id, count(*) c FROM place WHERE rowid IN (SELECT rowid FROM fts "
-                       f"WHERE {where}) GROUP BY place_id ORDER BY c DESC LIMIT 20", args).fetchall()
-            db.execute(f"SELECT month, count(*) c FROM meta WHERE rowid IN (SELECT rowid FROM fts "
-                       f"WHERE {where}) GROUP BY month ORDER BY c DESC LIMIT 20", args).fetchall()
+        db.execute(count, args).fetchone()
+        db.execute(top, args).fetchall()
+        for statement in facets:
+            db.execute(statement, args).fetchall()
         samples.append((time.perf_counter() - t) * 1000)
+        progress(kind, "fts5", i, len(queries))
     return samples
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index-dir", type=Path, default=ROOT / "bench" / "results" / "reuters-index")
-    ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument("--queries", type=int, default=500, help="how many seeded queries (default 500)")
+    ap.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS),
+                    help="which runs (default all): plain; filtered (date window + place); faceted "
+                         "(place + month); default (the default facets, place + year); filt+fac")
     args = ap.parse_args()
     if not REUTERS.is_dir():
         sys.exit(f"needs {REUTERS} (the shared Reuters files)")
@@ -143,9 +210,11 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} "
           f"{platform.release()}, Python {platform.python_version()}, cores: {__import__('os').cpu_count()}")
     print(f"paragraphs: {len(paragraphs):,}; queries: {len(queries)}; open generation: {opened:.2f} s")
-    db = build_fts(paragraphs)
+    t = time.perf_counter()
+    db = build_fts(paragraphs, service)
+    print(f"fts5 built in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     print(f"{'kind':<10} {'engine':<8} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}  (ms)")
-    for kind in ("plain", "filtered", "faceted"):
+    for kind in args.kinds:
         ours, timed_out = time_service(service, queries, kind)
         theirs = time_fts(db, queries, kind)
         for name, samples in (("ours", ours), ("fts5", theirs)):

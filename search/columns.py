@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -116,8 +116,7 @@ class Columns:
     place_index: dict[str, int]
     place_owner: np.ndarray           # int32 docnum of each (doc, place) pair
     place_entry: np.ndarray           # int32 place index of each pair
-    _articles: np.ndarray | None = field(default=None, repr=False)
-    _articles_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    article: np.ndarray               # int32 article number per document (for grouping)
 
     @classmethod
     def load(cls, reader) -> "Columns":
@@ -130,15 +129,8 @@ class Columns:
             doc_count=n, alive=alive, day=day, month=_month_column(day), lengths=lengths,
             average_lengths={k: float(v[alive].mean()) if alive.any() else 1.0 for k, v in lengths.items()},
             place_ids=ids, place_index={pid: i for i, pid in enumerate(ids)},
-            place_owner=owners, place_entry=entries,
+            place_owner=owners, place_entry=entries, article=_article_column(reader, n),
         )
-
-    def articles(self, reader) -> np.ndarray:
-        """int32 article number per document; loaded on first use (only grouping needs it)."""
-        with self._articles_lock:
-            if self._articles is None:
-                self._articles = _article_column(reader, self.doc_count)
-            return self._articles
 
     def date_mask(self, first: dt.date | None, last: dt.date | None) -> np.ndarray | None:
         """Documents dated within [first, last]; undated documents never match a date filter."""
@@ -230,7 +222,20 @@ def _place_pairs(reader) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def _article_column(reader, n: int) -> np.ndarray:
+    """An article's paragraphs are written together, so within a segment its postings are
+    usually the whole range from its first to its last document: the term info says so
+    (document frequency = range width) without reading postings, which takes 0.05 s instead
+    of 0.3 s for 16,000 articles. Other articles read their postings."""
     articles = np.zeros(n, dtype=np.int32)
-    for i, term in enumerate(reader.lexicon("article_id")):
-        articles[read_postings(reader, "article_id", term).ids] = i
+    if "article_id" not in reader.schema:
+        return articles
+    number: dict = {}
+    for segment, offset in reader.leaf_readers():
+        for text, info in segment.iter_field("article_id"):
+            i = number.setdefault(text, len(number))
+            first, last = info.min_id(), info.max_id()
+            if first is not None and last - first + 1 == info.doc_frequency():
+                articles[offset + first:offset + last + 1] = i
+            else:
+                articles[read_postings(segment, "article_id", text).ids + offset] = i
     return articles

@@ -9,7 +9,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +19,7 @@ from whoosh import index as whoosh_index
 
 from search.columns import EMPTY_IDS, Columns, PostingCache
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
-from search.query_tree import Context, Everything, Match
+from search.query_tree import Context, Everything, Match, WithBonus
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +60,11 @@ class Outcome:
 
 
 class Generation:
-    """One immutable index generation: the Whoosh index, its columns and posting cache.
+    """One immutable index generation: the Whoosh index, its columns, posting cache and searchers.
 
-    Shared by all threads; searchers are not (Whoosh: one searcher per thread), so each
-    thread opens its own with `open_searcher()`. A generation never changes once served, so
-    its searchers never need `refresh()`: a new generation is a new `Generation`.
+    Shared by all threads; searchers are not (Whoosh: one searcher per thread at a time), so a
+    request borrows one with `searcher()` and gives it back. A generation never changes once
+    served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
     """
 
     def __init__(self, path, places: dict[str, dict], manifest: dict):
@@ -72,14 +74,47 @@ class Generation:
         self.index = whoosh_index.open_dir(str(path))
         self.schema = self.index.schema
         self.analyzer = self.schema["text"].analyzer
-        with self.index.reader() as reader:
-            self.columns = Columns.load(reader)
-            self.mentioned = _mentioned_terms(reader)
+        self._lock = threading.Lock()
+        self._closed = False
+        # Opening a searcher and its stored-field files costs about 50 ms: paid here, by the
+        # thread that opens the generation, so that the first request finds one ready.
+        first = self.index.searcher()
+        try:
+            self.columns = Columns.load(first.reader())
+            self.mentioned = _mentioned_terms(first.reader())
+            _open_stored_fields(first.reader())
+        except BaseException:
+            first.close()
+            raise
+        self._idle = [first]
         self.cache = PostingCache()
         log.info("opened index generation %s: %d documents", path, self.columns.doc_count)
 
-    def open_searcher(self):
-        return self.index.searcher()
+    @contextmanager
+    def searcher(self):
+        """A searcher for this request alone: an idle one, else a new one; kept for the next
+        request afterwards (a pool as large as the most requests ever served at once)."""
+        with self._lock:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is None:
+            searcher = self.index.searcher()
+        try:
+            yield searcher
+        finally:
+            with self._lock:
+                keep = not self._closed
+                if keep:
+                    self._idle.append(searcher)
+            if not keep:
+                searcher.close()
+
+    def close(self) -> None:
+        """Close the idle searchers now, and each borrowed one when it is given back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
 
     def parser(self, match_all: bool):
         return advanced_parser(self.schema, match_all)
@@ -95,6 +130,13 @@ class Generation:
             if start <= hi and end >= lo:
                 mask[ctx.postings("mentioned", term).ids] = True
         return mask
+
+
+def _open_stored_fields(reader) -> None:
+    """Read one document per segment: Whoosh opens a segment's stored-field file on first use."""
+    for segment, _ in reader.leaf_readers():
+        if segment.doc_count_all():
+            segment.stored_fields(0)
 
 
 def _mentioned_terms(reader) -> list[tuple[str, int, int]]:
@@ -153,7 +195,7 @@ def run(gen: Generation, searcher, request: Request, time_limit: float, place_lo
     sort = "newest" if not request.q and request.sort == "relevance" else request.sort
     outcome = Outcome(match, EMPTY_IDS, ctx.timed_out, relaxed, frozenset(tree.highlight_terms()))
     if request.group_by_article:
-        _group(outcome, gen.columns.articles(searcher.reader()), sort, gen.columns, request.needed)
+        _group(outcome, gen.columns.article, sort, gen.columns, request.needed)
     else:
         outcome.order = ordered(match, gen.columns, sort, request.needed)
         outcome.total = len(match.ids)
@@ -165,6 +207,9 @@ def count(gen: Generation, searcher, request: Request, time_limit: float, place_
     """How many paragraphs a request matches (for deciding whether a suggestion is worth it)."""
     ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup)
     tree, _ = _tree(gen, searcher, request, place_lookup)
+    if isinstance(tree, WithBonus):
+        # Bonuses change scores, never membership, and they read positions: skip them.
+        tree = tree.base
     return len(_filtered(tree.evaluate(ctx), _filter_mask(gen, ctx, request)).ids)
 
 

@@ -1,8 +1,8 @@
 """`SearchService`: the one search function behind the API, the page and `manage.py search`.
 
-Owns the serving generation (noticing a new one between requests), per-thread searchers, and
-the shape of every response body (plain dicts). Never imports Bottle; Whoosh only through
-search.engine, search.columns, search.snippets and search.suggest.
+Owns the serving generation (noticing a new one between requests; requests borrow its
+searchers) and the shape of every response body (plain dicts). Never imports Bottle; Whoosh
+only through search.engine, search.columns, search.snippets and search.suggest.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from urllib.parse import quote
 
 import numpy as np
@@ -76,8 +76,6 @@ class SearchService:
         self._stamp = None
         self._checked_at = float("-inf")
         self._loading = False
-        self._local = threading.local()
-        self._searchers: set = set()
 
     # ------------------------------------------------------------ public API
 
@@ -85,13 +83,14 @@ class SearchService:
         started = time.perf_counter()
         p = parse_params(params)
         served = self._served()
-        searcher = self._searcher(served)
         place_ids = self._place_ids(served, p.places)
         request = _request(p, place_ids)
-        lookup = served.directory.ids_for
-        outcome = engine.run(served.gen, searcher, request, self.settings.query_time_limit, lookup)
-        rows = outcome.order[p.offset:p.offset + p.page_size]
-        hits = [self._hit(served, searcher, outcome, int(row)) for row in rows]
+        with served.gen.searcher() as searcher:
+            outcome = engine.run(served.gen, searcher, request, self.settings.query_time_limit,
+                                 served.directory.ids_for)
+            rows = outcome.order[p.offset:p.offset + p.page_size]
+            hits = [self._hit(served, searcher, outcome, int(row)) for row in rows]
+            suggestion = self._suggestion(served, searcher, p, request)
         body = {
             "query": p.echo(place_ids),
             "total": outcome.total,
@@ -100,7 +99,7 @@ class SearchService:
             "took_ms": 0.0,
             "timed_out": outcome.timed_out,
             "relaxed": outcome.relaxed,
-            "suggestion": self._suggestion(served, searcher, p, request),
+            "suggestion": suggestion,
             "hits": hits,
             "facets": self._facets(served, outcome.match.ids, p.facets),
         }
@@ -109,18 +108,19 @@ class SearchService:
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         served = self._served()
-        searcher = self._searcher(served)
-        docnums = sorted(searcher.document_numbers(article_id=article_id))
-        docnums = [d for d in docnums if served.gen.columns.alive[d]]
-        if not docnums:
+        with served.gen.searcher() as searcher:
+            docnums = sorted(searcher.document_numbers(article_id=article_id))
+            docnums = [d for d in docnums if served.gen.columns.alive[d]]
+            stored = [searcher.stored_fields(d) for d in docnums]
+        if not stored:
             raise NotFoundError(f"no article with id {article_id!r}")
-        stored = sorted((searcher.stored_fields(d) for d in docnums), key=lambda s: s.get("para", 0))
+        stored.sort(key=lambda s: s.get("para", 0))
         terms = self._terms_for(served, q or "")
         first = stored[0]
         return {
             "id": article_id, "title": first.get("title", ""), "date": first.get("date") or None,
             "author": first.get("author", ""), "dateline": first.get("dateline", ""),
-            "url": first.get("url", ""), "source": first.get("source", ""),
+            "url": first.get("url", ""), "source": _file_name(first.get("source", "")),
             "paragraphs": [self._paragraph(served, s, terms) for s in stored],
         }
 
@@ -142,18 +142,15 @@ class SearchService:
             "schema_version": manifest.get("schema_version"),
             "articles": manifest.get("articles"),
             "paragraphs": int(served.gen.columns.alive.sum()),
-            "index_dir": str(self.index_dir),
         }
 
     def close(self) -> None:
         with self._lock:
-            for searcher in self._searchers:
-                searcher.close()
-            self._searchers.clear()
-            self._served_now = None
+            served, self._served_now = self._served_now, None
             self._stamp = None
             self._checked_at = float("-inf")
-        self._local = threading.local()
+        if served is not None:
+            served.gen.close()
 
     # ------------------------------------------------------------ generations and searchers
 
@@ -172,8 +169,7 @@ class SearchService:
                 return current
             path = serving_generation(self.index_dir)
             if path is None and current is None:
-                raise NoIndexError(f"no index has been built in {self.index_dir} yet; "
-                                   "run `python manage.py reindex`")
+                raise NoIndexError("no index has been built yet; run `python manage.py reindex`")
             if path is None or (current is not None and path == current.gen.path):
                 self._stamp = stamp
                 return current
@@ -189,7 +185,8 @@ class SearchService:
             served = _Served.open(path)
         except (OSError, ValueError, whoosh_index.IndexError) as e:
             log.error("could not open index generation %s: %s", path, e)
-            raise NoIndexError(f"the index in {self.index_dir} could not be opened ({e}); "
+            # The reason, not the server's folders: the message reaches API clients.
+            raise NoIndexError(f"the index could not be opened ({type(e).__name__}); "
                                "run `python manage.py reindex`") from e
         log.info("serving index generation %s", path)
         return served
@@ -204,20 +201,9 @@ class SearchService:
             return current
         with self._lock:
             self._served_now, self._stamp, self._loading = served, stamp, False
+        # Requests still running on the old generation keep their searchers until they end.
+        current.gen.close()
         return served
-
-    def _searcher(self, served: _Served):
-        local = self._local
-        if getattr(local, "served", None) is not served:
-            old = getattr(local, "searcher", None)
-            searcher = served.gen.open_searcher()
-            with self._lock:
-                if old is not None and old in self._searchers:
-                    self._searchers.discard(old)
-                    old.close()
-                self._searchers.add(searcher)
-            local.searcher, local.served = searcher, served
-        return local.searcher
 
     # ------------------------------------------------------------ pieces of the body
 
@@ -316,6 +302,11 @@ def _request(p: SearchParams, place_ids: list[str]) -> engine.Request:
 def _top(pairs: list[tuple[str, int]]) -> list[dict]:
     pairs = sorted(pairs, key=lambda vc: (-vc[1], vc[0]))[:FACET_SIZE]
     return [{"value": v, "count": c} for v, c in pairs]
+
+
+def _file_name(source: str) -> str:
+    """The archive file's name without its folders (which are the server's business)."""
+    return PurePath(source).name if source else ""
 
 
 def _pointer_stamp(index_dir: Path):

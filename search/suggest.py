@@ -11,11 +11,17 @@ SPELLING_FIELD = "spell_text"
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
 # Words this short have too many close neighbours for a correction to be a good guess.
 MIN_WORD = 4
+# Fields whose stems make a word "known": a word found there is searched as typed.
+SEARCHED_FIELDS = ("text", "title")
 
 
 def corrected_query(q: str, reader) -> str | None:
     """`q` with each unknown word replaced by the most frequent indexed word within edit
-    distance 1 (else 2) sharing its first letter; None when nothing changes."""
+    distance 1 (else 2) sharing its first letter; None when nothing changes.
+
+    The corrector scans the word list (tens of milliseconds), so it runs only for words that
+    `needs_correction` finds unknown: ordinary queries never pay for it.
+    """
     corrector = None
     changed = False
     out, pos = [], 0
@@ -23,7 +29,7 @@ def corrected_query(q: str, reader) -> str | None:
         word = m.group(0)
         lower = word.lower()
         replacement = None
-        if len(lower) >= MIN_WORD and not lower.isdigit() and reader.doc_frequency(SPELLING_FIELD, lower) == 0:
+        if needs_correction(lower, reader):
             corrector = corrector or reader.corrector(SPELLING_FIELD)
             replacement = _best(corrector, lower)
         out.append(q[pos:m.start()])
@@ -35,6 +41,17 @@ def corrected_query(q: str, reader) -> str | None:
         pos = m.end()
     out.append(q[pos:])
     return "".join(out) if changed else None
+
+
+def needs_correction(word: str, reader) -> bool:
+    """Whether a lower-cased query word is unknown to the index: long enough to guess at, not
+    a number, absent from the spelling list, not a stop word (the analyzer drops those, and
+    the spelling list never holds them), and none of its stems in text or title (a title-only
+    word such as a ticker symbol is absent from the spelling list yet finds hits)."""
+    if len(word) < MIN_WORD or word.isdigit() or (SPELLING_FIELD, word) in reader:
+        return False
+    stems = [t.text for t in reader.schema[SEARCHED_FIELDS[0]].analyzer(word)]
+    return bool(stems) and not any((f, s) in reader for f in SEARCHED_FIELDS for s in stems)
 
 
 def _best(corrector, word: str) -> str | None:

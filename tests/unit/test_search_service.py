@@ -257,6 +257,25 @@ def test_no_index_yet_raises_no_index_error_saying_what_to_run(tmp_path):
         SearchService(tmp_path / "empty").search({"q": "x"})
 
 
+def test_no_index_error_does_not_name_the_server_folder(tmp_path):
+    with pytest.raises(NoIndexError) as e:
+        SearchService(tmp_path / "empty").search({"q": "x"})
+    assert str(tmp_path) not in str(e.value)
+
+
+def test_an_index_that_cannot_be_opened_is_reported_without_its_folder(tmp_path):
+    index_dir = built_index(tmp_path)
+    for segment_file in (index_dir / "gen-1").glob("*.seg"):
+        segment_file.write_bytes(b"not a segment")
+    with pytest.raises(NoIndexError) as e:
+        SearchService(index_dir).search({"q": "coffee"})
+    assert "could not be opened" in str(e.value) and str(tmp_path) not in str(e.value)
+
+
+def test_article_source_is_the_archive_file_name_without_folders(service):
+    assert service.article("karabakh-1")["source"] == "archive.jsonl"
+
+
 def test_article_returns_every_paragraph_with_places_and_marks(service):
     art = service.article("karabakh-1", q="shelling")
     assert [p["para"] for p in art["paragraphs"]] == [0, 1, 2]
@@ -282,6 +301,11 @@ def test_places_limit_out_of_range_is_an_error(service):
 def test_status_reports_generation_and_counts(service):
     status = service.status()
     assert status["generation"] == 1 and status["paragraphs"] == 10 and status["articles"] == 6
+
+
+def test_status_does_not_reveal_the_index_folder(service):
+    status = service.status()
+    assert "index_dir" not in status and not any("/" in str(v) for v in status.values())
 
 
 def test_a_new_generation_is_served_without_a_restart(tmp_path, monkeypatch):

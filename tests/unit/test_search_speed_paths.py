@@ -1,0 +1,110 @@
+"""The paths that keep ordinary queries fast: no spelling corrector for known words, a searcher
+pool opened with the generation, and the article column read from term ranges."""
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+from index.generations import serving_generation
+from index.schema import build_schema
+from search import SearchService
+from search.columns import Columns
+from search.engine import Generation
+from search.suggest import needs_correction
+from search_corpus import built_index
+
+
+@pytest.fixture(scope="module")
+def generation(tmp_path_factory):
+    gen = Generation(serving_generation(built_index(tmp_path_factory.getbasetemp() / "search-corpus")), {}, {})
+    yield gen
+    gen.close()
+
+
+@pytest.fixture
+def reader(generation):
+    with generation.searcher() as searcher:
+        yield searcher.reader()
+
+
+# -- the spelling corrector runs only for unknown words
+
+
+def test_a_stop_word_needs_no_correction(reader):
+    assert needs_correction("with", reader) is False
+
+
+def test_a_word_found_only_in_titles_needs_no_correction(reader):
+    assert ("title", "talk") in reader and ("text", "talk") not in reader
+    assert needs_correction("talks", reader) is False
+
+
+def test_a_stemmed_variant_of_an_indexed_word_needs_no_correction(reader):
+    assert needs_correction("shellings", reader) is False
+
+
+def test_a_misspelled_word_needs_correction(reader):
+    assert needs_correction("cofee", reader) is True
+
+
+def test_a_short_word_or_a_number_is_never_corrected(reader):
+    assert needs_correction("cof", reader) is False and needs_correction("12345", reader) is False
+
+
+# -- searchers
+
+
+def test_sequential_requests_share_the_searcher_opened_with_the_generation(generation):
+    with generation.searcher() as first:
+        pass
+    with generation.searcher() as second:
+        assert second is first and not second.is_closed
+
+
+def test_overlapping_requests_get_different_searchers(generation):
+    with generation.searcher() as outer, generation.searcher() as inner:
+        assert outer is not inner
+
+
+def test_a_searcher_borrowed_when_the_generation_closes_is_closed_when_given_back(tmp_path):
+    gen = Generation(serving_generation(built_index(tmp_path)), {}, {})
+    with gen.searcher() as searcher:
+        gen.close()
+        assert not searcher.is_closed
+    assert searcher.is_closed
+
+
+def test_closing_the_service_closes_the_generation_searchers(tmp_path):
+    service = SearchService(built_index(tmp_path))
+    service.search({"q": "coffee"})
+    gen = service._served().gen
+    with gen.searcher() as searcher:
+        pass
+    service.close()
+    assert searcher.is_closed
+
+
+# -- the article column
+
+
+def _brute_articles(reader) -> dict[int, str]:
+    return {d: reader.stored_fields(d)["article_id"] for d in range(reader.doc_count_all())}
+
+
+def _same_partition(column: np.ndarray, owners: dict[int, str]) -> bool:
+    pairs = {(int(column[d]), a) for d, a in owners.items()}
+    return len(pairs) == len({a for a in owners.values()}) == len({n for n, _ in pairs})
+
+
+def test_the_article_column_groups_the_paragraphs_of_each_article(reader):
+    assert _same_partition(Columns.load(reader).article, _brute_articles(reader))
+
+
+def test_the_article_column_handles_paragraphs_that_are_not_side_by_side(tmp_path):
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as w:
+        for n, article in enumerate(["a", "b", "a", "c", "b", "a"]):
+            w.add_document(id=f"{article}:{n}", article_id=article, para=n, text=f"word {n}")
+    with ix.reader() as r:
+        column = Columns.load(r).article
+        owners = _brute_articles(r)
+    assert _same_partition(column, owners)
