@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 
 from search.columns import EMPTY_IDS, Columns, PostingCache
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
-from search.query_tree import Context, Everything, Match, WithBonus
+from search.query_tree import Context, Everything, Match
 
 log = logging.getLogger(__name__)
 
@@ -182,17 +182,19 @@ class Request:
 
 def run(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> Outcome:
     """Evaluate one request: matches after filters, their order, grouping, and what to mark."""
-    ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup)
-    allowed = _filter_mask(gen, ctx, request)
+    sort = "newest" if not request.q and request.sort == "relevance" else request.sort
+    ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup,
+                  scores_matter=sort == "relevance")
+    allowed = ctx.allowed = _filter_mask(gen, ctx, request)
     tree, simple = _tree(gen, searcher, request, place_lookup)
     match = _filtered(tree.evaluate(ctx), allowed)
     relaxed = False
     if (request.relax and simple is not None and request.match_all and not len(match.ids)
             and len(simple.units) > 1 and not ctx.timed_out):
-        retry = _filtered(simple.tree(match_all=False).evaluate(ctx), allowed)
+        # The relaxed retry asks for any of the user's words, not for expansion words.
+        retry = _filtered(simple.tree(match_all=False, feedback=False).evaluate(ctx), allowed)
         if len(retry.ids):
             match, relaxed = retry, True
-    sort = "newest" if not request.q and request.sort == "relevance" else request.sort
     outcome = Outcome(match, EMPTY_IDS, ctx.timed_out, relaxed, frozenset(tree.highlight_terms()))
     if request.group_by_article:
         _group(outcome, gen.columns.article, sort, gen.columns, request.needed)
@@ -206,20 +208,18 @@ def run(gen: Generation, searcher, request: Request, time_limit: float, place_lo
 def count(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> int:
     """How many paragraphs a request matches (for deciding whether a suggestion is worth it)."""
     ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup)
-    tree, _ = _tree(gen, searcher, request, place_lookup)
-    if isinstance(tree, WithBonus):
-        # Bonuses change scores, never membership, and they read positions: skip them.
-        tree = tree.base
+    tree, _ = _tree(gen, searcher, request, place_lookup, ranked=False)
     return len(_filtered(tree.evaluate(ctx), _filter_mask(gen, ctx, request)).ids)
 
 
-def _tree(gen: Generation, searcher, request: Request, place_lookup):
+def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: bool = True):
+    """The request's query tree; `ranked=False` keeps only what decides membership."""
     if not request.q:
         return Everything(), None
     if request.mode == "advanced":
         return advanced_tree(request.q, gen.parser(request.match_all), searcher.reader(), place_lookup), None
     simple = simple_query(request.q, gen.analyzer)
-    return simple.tree(request.match_all), simple
+    return simple.tree(request.match_all, ranked=ranked), simple
 
 
 def _filter_mask(gen: Generation, ctx: Context, request: Request) -> np.ndarray:

@@ -36,15 +36,19 @@ class SimpleQuery:
     words: tuple[str, ...]  # the unstemmed, lower-cased words, for spelling suggestions
     pairs: tuple = ()       # Dependence of each two neighbouring query words: proximity
 
-    def tree(self, match_all: bool):
+    def tree(self, match_all: bool, ranked: bool = True, feedback: bool = True):
+        """The query tree; `ranked=False` keeps only what decides membership (no proximity
+        bonuses, no feedback), `feedback=False` drops the expansion of match=any."""
         if not self.units:
             return Nothing()
         base = All(self.units) if match_all else Any(self.units)
-        ranked = WithBonus(base, self.pairs) if self.pairs else base
-        if match_all:
-            return ranked
+        if not ranked:
+            return base
+        ranked_tree = WithBonus(base, self.pairs) if self.pairs else base
+        if match_all or not feedback:
+            return ranked_tree
         # Pseudo-relevance feedback only where recall is asked for (match=any).
-        return Feedback(ranked, sum(u.qtf for u in self.units))
+        return Feedback(ranked_tree, sum(u.qtf for u in self.units))
 
 
 _QUOTED = re.compile(r'"([^"]*)"')

@@ -40,6 +40,8 @@ EXPANSION_SCORE = 1.0
 ORDERED_WEIGHT = 0.10 / 0.85
 UNORDERED_WEIGHT = 0.05 / 0.85
 UNORDERED_WINDOW = 8
+# Proximity bonuses are computed for this many best documents by base score (a rescore window).
+RESCORE_WINDOW = 1000
 # RM3 pseudo-relevance feedback (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004), with
 # Anserini's defaults: the relevance model is estimated from the top 10 documents, pruned to its
 # 10 heaviest terms and mixed half and half with the original query. As in Anserini, a feedback
@@ -80,6 +82,10 @@ class Context:
     deadline: float
     place_lookup: object            # callable: name -> list of place ids (may be empty)
     timed_out: bool = False
+    # The documents the request's filters allow (None: all): work on others is thrown away.
+    allowed: np.ndarray | None = None
+    # False when results are sorted by date: score-only work (proximity bonuses) is skipped.
+    scores_matter: bool = True
 
     @property
     def reader(self):
@@ -376,17 +382,34 @@ class WithBonus:
 
     def evaluate(self, ctx: Context) -> Match:
         matched = self.base.evaluate(ctx)
+        if not ctx.scores_matter:
+            return matched
         scores = matched.scores.copy()
+        within = _rescore_window(ctx, matched)
         for bonus in self.bonuses:
-            if not len(matched.ids) or ctx.out_of_time():
+            if not len(within) or ctx.out_of_time():
                 break
-            extra = bonus.evaluate(ctx, within=matched.ids)
+            extra = bonus.evaluate(ctx, within=within)
             _, left, right = np.intersect1d(matched.ids, extra.ids, assume_unique=True, return_indices=True)
             scores[left] += extra.scores[right]
         return Match(matched.ids, scores)
 
     def highlight_terms(self) -> set[str]:
         return self.base.highlight_terms()
+
+
+def _rescore_window(ctx: Context, matched: Match) -> np.ndarray:
+    """The documents that earn proximity bonuses: the RESCORE_WINDOW best by base score among
+    those the filters allow (as Elasticsearch's rescore and Anserini's reranking do). A bonus
+    reorders the head of the ranking; reading positions for every match of two common words
+    was the slowest part of a query."""
+    ids, scores = matched.ids, matched.scores
+    if ctx.allowed is not None:
+        keep = ctx.allowed[ids]
+        ids, scores = ids[keep], scores[keep]
+    if len(ids) > RESCORE_WINDOW:
+        ids = np.sort(ids[np.argpartition(-scores, RESCORE_WINDOW - 1)[:RESCORE_WINDOW]])
+    return ids
 
 
 @dataclass(frozen=True)
@@ -416,8 +439,8 @@ class Feedback:
 def _relevance_model(ctx: Context, matched: Match) -> dict[str, float]:
     """The FEEDBACK_TERMS heaviest terms of sum over the top documents of
     score(d) × tf(t, d) / |d|, their weights scaled to sum to 1."""
-    alive = ctx.columns.alive[matched.ids]
-    ids, scores = matched.ids[alive], matched.scores[alive]
+    usable = ctx.columns.alive[matched.ids] if ctx.allowed is None else ctx.allowed[matched.ids]
+    ids, scores = matched.ids[usable], matched.scores[usable]
     documents = []
     for row in _top_rows_of_distinct_articles(scores, ctx.columns.article[ids], FEEDBACK_DOCS):
         if ctx.out_of_time():

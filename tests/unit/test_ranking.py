@@ -136,3 +136,23 @@ def test_feedback_documents_are_the_best_paragraph_of_distinct_articles():
     articles = np.array([7, 7, 8, 7, 9], dtype=np.int32)
     assert _top_rows_of_distinct_articles(scores, articles, 2) == [0, 2]
     assert _top_rows_of_distinct_articles(scores, articles, 5) == [0, 2, 4]
+
+
+def test_relaxed_retry_finds_the_users_words_not_expansion_words(feedback_service):
+    body = feedback_service.search({"q": "coffee zeppelin"})
+    assert body["relaxed"] is True and ids(body) == ["beans"]
+
+
+def test_rescore_window_keeps_the_best_documents_the_filters_allow():
+    import numpy as np
+
+    from search.query_tree import RESCORE_WINDOW, Match, _rescore_window
+
+    n = RESCORE_WINDOW + 500
+    allowed = np.ones(n, dtype=bool)
+    allowed[n - 1] = False  # the best-scoring document is filtered out
+    matched = Match(np.arange(n, dtype=np.int32), np.arange(n, dtype=np.float32))
+    ctx = Context(None, None, None, 0.0, None, allowed=allowed)
+    window = _rescore_window(ctx, matched)
+    assert len(window) == RESCORE_WINDOW
+    assert window[0] == n - 1 - RESCORE_WINDOW and window[-1] == n - 2
