@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 MAX_QUERY_CHARS = 1000
 MAX_PAGE_SIZE = 100
@@ -62,9 +62,6 @@ class SearchParams:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
-
-    def with_query(self, q: str) -> "SearchParams":
-        return SearchParams(**{**asdict(self), "q": q})
 
     def echo(self, place_ids: Sequence[str]) -> dict:
         """The normalised parameters as the response's `query` object."""
