@@ -27,6 +27,14 @@ def index_dir_option(command):
         help="Index folder (default var/index, or NEWS_SEARCH_INDEX_DIR).")(command)
 
 
+def _settings(**overrides) -> Settings:
+    """Settings from the environment and the options; a bad value is a usage error, not a traceback."""
+    try:
+        return Settings.from_env(**overrides)
+    except ValueError as e:
+        raise click.UsageError(f"bad setting: {e}") from None
+
+
 @click.group()
 def cli():
     """News Search: a full-text search service for a news archive."""
@@ -44,7 +52,7 @@ def cli():
 @click.option("--strict", is_flag=True, help="Fail (exit 1, nothing switched) if anything is skipped.")
 def reindex_command(sources, index_dir, full, if_needed, workers, strict):
     """Read the archive and build a new index generation, then switch to it."""
-    settings = Settings.from_env(index_dir=index_dir, sources=sources or None, workers=workers)
+    settings = _settings(index_dir=index_dir, sources=sources or None, workers=workers)
     try:
         report = reindex(settings, full=full, if_needed=if_needed, strict=strict,
                          progress=_progress_printer(), on_wait=_say_waiting)
@@ -100,14 +108,15 @@ def _progress_printer():
 def search_command(query, index_dir, date_from, date_to, places, sort, page, page_size, group,
                    mode, match, as_json):
     """Search the index from the command line (the same search as /api/search)."""
-    settings = Settings.from_env(index_dir=index_dir)
+    settings = _settings(index_dir=index_dir)
     params = {"q": query, "from": date_from, "to": date_to, "place": list(places), "sort": sort,
               "page": page, "page_size": page_size, "group": group, "mode": mode, "match": match}
     service = SearchService(settings.index_dir, settings)
     try:
         body = service.search({k: v for k, v in params.items() if v not in (None, [])})
     except QueryError as e:
-        raise click.BadParameter(e.message, param_hint=f"--{e.param.replace('_', '-')}") from None
+        hint = "QUERY" if e.param == "q" else f"--{e.param.replace('_', '-')}"
+        raise click.BadParameter(e.message, param_hint=hint) from None
     except NoIndexError as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -145,7 +154,7 @@ def places_command(text, path, article_date):
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8080).")
 def serve_command(index_dir, host, port):
     """Serve the search API (and page); builds the index from samples/ first if there is none."""
-    settings = Settings.from_env(index_dir=index_dir, host=host, port=port)
+    settings = _settings(index_dir=index_dir, host=host, port=port)
     if serving_generation(settings.index_dir) is None:
         click.echo(f"No index in {settings.index_dir} yet: building it from "
                    f"{', '.join(map(str, settings.sources))}…", err=True)

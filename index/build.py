@@ -152,10 +152,19 @@ def _plan(index_dir: Path, files: list[Path], full: bool) -> _Plan:
     if full or manifest is None or manifest.get("schema_version") != SCHEMA_VERSION:
         return _Plan(base, None, {}, hashes, list(files), [], [])
     known = manifest["files"]
-    to_read = [p for p in files if known.get(str(p), {}).get("sha256") != hashes[str(p)]]
-    unchanged = [str(p) for p in files if str(p) in known and p not in to_read]
+    changed = {p for p in files if known.get(str(p), {}).get("sha256") != hashes[str(p)]}
     deleted = sorted(set(known) - set(hashes))
+    if changed or deleted:
+        # A file that lost a duplicate id to another file is read again: the copy it lost to
+        # may be the one changing or going away.
+        changed |= {p for p in files if _had_duplicates(known.get(str(p), {}))}
+    to_read = [p for p in files if p in changed]
+    unchanged = [str(p) for p in files if str(p) in known and p not in changed]
     return _Plan(base, base, known, hashes, to_read, unchanged, deleted)
+
+
+def _had_duplicates(file_entry: dict) -> bool:
+    return any(skip["reason"] == "duplicate id" for skip in file_entry.get("skipped", []))
 
 
 def _content_hash(path: Path) -> str:
@@ -178,9 +187,7 @@ def _unchanged_report(index_dir: Path, started: float) -> ReindexReport:
 
 def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
            progress: Callable[[Progress], None] | None, started: float) -> ReindexReport:
-    keep = {plan.serving} if plan.serving else set()
     number = generations.next_generation_number(index_dir)
-    generations.remove_stale_generations(index_dir, keep)
     gen_dir = generations.generation_dir(index_dir, number)
     gazetteer = Gazetteer.load()
     try:
@@ -206,7 +213,7 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
                                       _places_table(ix, plan, gazetteer))
     generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
     generations.switch_to(index_dir, gen_dir)
-    generations.remove_stale_generations(index_dir, {gen_dir, *keep})
+    generations.remove_stale_generations(index_dir, {gen_dir, *_still_in_use(index_dir, plan)})
     return ReindexReport(
         generation=number, up_to_date=False, full=plan.full,
         articles=manifest["articles"], paragraphs=manifest["paragraphs"],
@@ -214,6 +221,16 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         files_unchanged=len(plan.unchanged), files_deleted=len(plan.deleted),
         skipped=written.skipped, seconds=time.monotonic() - started,
         index_bytes=generations.folder_size(gen_dir))
+
+
+def _still_in_use(index_dir: Path, plan: _Plan) -> set[Path]:
+    """The generation that was serving until now and the one before it: a server may still be
+    answering from either while it opens the new one (two builds can follow each other faster
+    than a server switches). Everything else is old or the leftover of a killed build."""
+    if plan.serving is None:
+        return set()
+    before = generations.read_manifest(plan.serving).get("previous")
+    return {plan.serving, *([Path(index_dir) / before] if before else [])}
 
 
 def _start_generation(plan: _Plan, gen_dir: Path):

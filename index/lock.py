@@ -1,11 +1,14 @@
-"""One writer at a time: an exclusive lock file in the index folder naming its holder.
+"""One writer at a time: an advisory lock (flock) on a file in the index folder, plus the
+holder's pid, host and start time written into it so a waiting reindex can say who holds it.
 
-A lock whose holder process is gone (killed, crashed) is stale and is cleared on sight.
+The kernel releases the lock when its holder dies, however it dies, so a lock left by a killed
+reindex never needs clearing and two builds can never both believe they hold it. The file
+itself stays: deleting it would let a waiter lock a file that no longer has a name.
 """
 from __future__ import annotations
 
+import fcntl
 import json
-import logging
 import os
 import socket
 import time
@@ -13,11 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger(__name__)
-
 LOCK_NAME = "reindex.lock"
-# A lock file still empty or garbled after this many seconds was left by a killed writer.
-UNREADABLE_GRACE = 5.0
 
 
 class LockTimeout(Exception):
@@ -46,54 +45,38 @@ class ReindexLock:
         self.timeout = timeout
         self.on_wait = on_wait
         self.poll = poll
+        self._fd: int | None = None
 
     def __enter__(self) -> "ReindexLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.timeout
         told = False
-        while not self._try_acquire():
+        while not _try_flock(fd):
             holder = self.holder()
-            if self._stale(holder):
-                log.warning("clearing a stale reindex lock (%s)",
-                            holder.describe() if holder else "unreadable")
-                self.path.unlink(missing_ok=True)
-                continue
             if not told and holder is not None and self.on_wait:
                 self.on_wait(holder)
                 told = True
             if time.monotonic() >= deadline:
+                os.close(fd)
                 who = holder.describe() if holder else "another process"
                 raise LockTimeout(
                     f"another reindex ({who}) still holds {self.path} after {self.timeout:g} s; "
                     "try again when it has finished")
             time.sleep(self.poll)
+        self._fd = fd
+        _write_holder(fd)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def _try_acquire(self) -> bool:
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        holder = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(holder, f)
-        return True
-
-    def _stale(self, holder: LockHolder | None) -> bool:
-        """Its holder is dead, or it stayed unreadable longer than a write can take."""
-        if holder is not None:
-            return not _alive(holder)
-        try:
-            return time.time() - self.path.stat().st_mtime > UNREADABLE_GRACE
-        except FileNotFoundError:
-            return False
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
     def holder(self) -> LockHolder | None:
-        """Who holds the lock now; None when it vanished or is unreadable mid-write."""
+        """Who holds the lock now, as it wrote itself into the file; None when unreadable."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             return LockHolder(int(data["pid"]), str(data["host"]), str(data["started"]))
@@ -101,14 +84,16 @@ class ReindexLock:
             return None
 
 
-def _alive(holder: LockHolder) -> bool:
-    """A holder on another host is presumed alive: we cannot see its processes."""
-    if holder.host != socket.gethostname():
-        return True
+def _try_flock(fd: int) -> bool:
     try:
-        os.kill(holder.pid, 0)
-    except ProcessLookupError:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    except PermissionError:
-        return True
     return True
+
+
+def _write_holder(fd: int) -> None:
+    holder = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(holder).encode("utf-8"), 0)

@@ -38,15 +38,26 @@ class Settings:
     port: int = _setting(8080, "NEWS_SEARCH_PORT", "Port the web service listens on.")
     threads: int = _setting(8, "NEWS_SEARCH_THREADS", "Request threads per server process.")
 
+    def __post_init__(self):
+        for name, low in (("workers", 1), ("threads", 1), ("lock_timeout", 0), ("port", 0)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be at least {low}, not {getattr(self, name)!r}")
+        if self.query_time_limit <= 0:
+            raise ValueError(f"query_time_limit must be more than 0, not {self.query_time_limit!r}")
+        if self.port > 65535:
+            raise ValueError(f"port must be at most 65535, not {self.port!r}")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
-        """Defaults, overridden by NEWS_SEARCH_* variables, overridden by non-None `overrides`."""
+        """Defaults, overridden by NEWS_SEARCH_* variables, overridden by non-None `overrides`.
+
+        Raises ValueError naming the setting (and its variable) when a value is not usable."""
         environ = os.environ if environ is None else environ
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(f.metadata["env"])
             if raw is not None and raw != "":
-                values[f.name] = _parse(f.name, raw, f.default)
+                values[f.name] = _parse(f.metadata["env"], raw, f.default)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return dataclasses.replace(cls(), **_coerce(values))
 
@@ -56,13 +67,14 @@ class Settings:
         return [(f.name, f.metadata["env"], f.metadata["help"]) for f in dataclasses.fields(Settings)]
 
 
-def _parse(name: str, raw: str, default):
-    if name == "sources":
+def _parse(variable: str, raw: str, default):
+    if variable == "NEWS_SEARCH_SOURCES":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     try:
         return type(default)(raw)
     except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not a valid {type(default).__name__}") from None
+        kind = {"int": "whole number", "float": "number"}.get(type(default).__name__, "value")
+        raise ValueError(f"{variable}={raw!r} is not a {kind}") from None
 
 
 def _coerce(values: dict) -> dict:

@@ -1,14 +1,10 @@
 """The click commands: exit codes, summaries and errors an operator sees."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from index.lock import LOCK_NAME
 from manage import cli
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -82,17 +78,11 @@ def test_missing_source_exits_1_naming_the_path(tmp_path):
     assert result.exit_code == 1 and "absent" in result.output
 
 
-def test_reindex_waits_for_a_live_lock_then_fails_naming_its_holder(tmp_path, archive):
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        (tmp_path / "idx").mkdir()
-        (tmp_path / "idx" / LOCK_NAME).write_text(json.dumps(
-            {"pid": holder.pid, "host": os.uname().nodename, "started": "now"}))
-        result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx",
-                     env={"NEWS_SEARCH_LOCK_TIMEOUT": "0.5"})
-    finally:
-        holder.kill()
-        holder.wait()
+def test_reindex_waits_for_a_live_lock_then_fails_naming_its_holder(tmp_path, archive,
+                                                                     lock_held_elsewhere):
+    holder = lock_held_elsewhere(tmp_path / "idx")
+    result = run("reindex", "--source", archive, "--index-dir", tmp_path / "idx",
+                 env={"NEWS_SEARCH_LOCK_TIMEOUT": "0.5"})
     assert result.exit_code == 1
     assert f"process {holder.pid}" in result.stderr and "waiting" in result.stderr
     assert "still holds" in result.output
@@ -144,3 +134,15 @@ def test_every_command_has_help():
         result = run(name, "--help")
         first_words = " ".join(command.help.split()[:4])
         assert result.exit_code == 0 and first_words in " ".join(result.output.split())
+
+
+def test_a_bad_setting_in_the_environment_is_a_usage_error_naming_the_variable(tmp_path):
+    result = run("reindex", "--index-dir", tmp_path / "idx", env={"NEWS_SEARCH_LOCK_TIMEOUT": "abc"})
+    assert result.exit_code == 2
+    assert "NEWS_SEARCH_LOCK_TIMEOUT='abc' is not a number" in result.output
+
+
+def test_an_advanced_syntax_error_names_the_query_argument(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "(coffee", "--mode", "advanced", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 2 and "Invalid value for QUERY" in result.output

@@ -108,14 +108,35 @@ def test_deleted_file_disappears_from_the_index(tmp_path, archive):
     assert paragraph_ids(settings) == {"a1:0", "a1:1", "a2:0"}
 
 
-def test_previous_generation_kept_and_older_removed(tmp_path, archive):
+def test_the_two_generations_before_the_new_one_are_kept_and_older_removed(tmp_path, archive):
     settings = settings_for(tmp_path, archive)
-    for n in range(3):
+    for n in range(4):
         write_jsonl(archive / "b.jsonl", article("b1", f"Revision {n} of the oil story."))
         reindex(settings)
     names = {p.name for p in generations.existing_generations(settings.index_dir)}
-    assert names == {"gen-2", "gen-3"}
-    assert generations.serving_generation(settings.index_dir).name == "gen-3"
+    assert names == {"gen-2", "gen-3", "gen-4"}
+    assert generations.serving_generation(settings.index_dir).name == "gen-4"
+
+
+def test_a_build_never_removes_a_generation_a_server_may_still_answer_from(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    serving = generations.serving_generation(settings.index_dir)
+    write_jsonl(archive / "b.jsonl", article("b1", "A second version."))
+    reindex(settings)
+    write_jsonl(archive / "b.jsonl", article("b1", "A third version."))
+    reindex(settings)
+    assert serving.is_dir() and (serving / generations.MANIFEST).is_file()
+
+
+def test_deleting_the_file_that_won_a_duplicate_id_brings_back_the_other_copy(tmp_path, archive):
+    write_jsonl(archive / "z.jsonl", article("a1", "Tea auctions in Colombo."))
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    assert matching_ids(settings, "tea") == set()
+    (archive / "a.jsonl").unlink()
+    report = reindex(settings)
+    assert matching_ids(settings, "tea") == {"a1:0"} and report.skipped == []
 
 
 def test_full_rebuilds_everything(tmp_path, archive):

@@ -1,52 +1,84 @@
-"""The reindex lock: exclusive, says who holds it, times out, clears stale locks."""
+"""The reindex lock: exclusive, says who holds it, times out, and dies with its holder."""
 import json
 import os
-import socket
+import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
 
 from index.lock import LOCK_NAME, LockTimeout, ReindexLock
 
+PROJECT = Path(__file__).resolve().parents[2]
 
-def test_lock_file_exists_while_held_and_is_removed_after(tmp_path):
+def test_holder_is_written_while_held_and_cleared_after(tmp_path):
     with ReindexLock(tmp_path, timeout=1):
         holder = json.loads((tmp_path / LOCK_NAME).read_text())
         assert holder["pid"] == os.getpid()
-    assert not (tmp_path / LOCK_NAME).exists()
+    assert (tmp_path / LOCK_NAME).read_text() == ""
 
 
-def test_second_holder_times_out_naming_the_first(tmp_path):
-    waited_for = []
+def test_lock_can_be_taken_again_after_release(tmp_path):
     with ReindexLock(tmp_path, timeout=1):
-        with pytest.raises(LockTimeout, match=f"process {os.getpid()}"):
-            with ReindexLock(tmp_path, timeout=0.3, on_wait=waited_for.append, poll=0.05):
-                pass
-    assert [h.pid for h in waited_for] == [os.getpid()]
+        pass
+    with ReindexLock(tmp_path, timeout=0.2, poll=0.05) as lock:
+        assert lock.holder().pid == os.getpid()
 
 
-def test_lock_of_a_dead_process_is_cleared(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    (tmp_path / LOCK_NAME).write_text(json.dumps(
-        {"pid": int(dead.stdout), "host": socket.gethostname(), "started": "earlier"}))
-    with ReindexLock(tmp_path, timeout=0.5, poll=0.05):
-        assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+def test_second_holder_times_out_naming_the_first(tmp_path, lock_held_elsewhere):
+    other = lock_held_elsewhere(tmp_path)
+    waited_for = []
+    with pytest.raises(LockTimeout, match=f"process {other.pid}"):
+        with ReindexLock(tmp_path, timeout=0.3, on_wait=waited_for.append, poll=0.05):
+            pass
+    assert [h.pid for h in waited_for] == [other.pid]
 
 
-def test_unreadable_lock_is_cleared_once_it_is_old(tmp_path):
-    lock = tmp_path / LOCK_NAME
-    lock.write_text("")
-    old = time.time() - 60
-    os.utime(lock, (old, old))
-    with ReindexLock(tmp_path, timeout=0.5, poll=0.05):
-        assert json.loads(lock.read_text())["pid"] == os.getpid()
+def test_lock_of_a_killed_process_is_free_at_once(tmp_path, lock_held_elsewhere):
+    other = lock_held_elsewhere(tmp_path)
+    os.kill(other.pid, signal.SIGKILL)
+    other.wait()
+    with ReindexLock(tmp_path, timeout=0.5, poll=0.05) as lock:
+        assert lock.holder().pid == os.getpid()
+
+
+def test_a_lock_file_left_with_a_dead_holder_written_in_it_does_not_block(tmp_path):
+    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": 999999, "host": "h", "started": "then"}))
+    with ReindexLock(tmp_path, timeout=0.5, poll=0.05) as lock:
+        assert lock.holder().pid == os.getpid()
 
 
 def test_lock_released_after_an_error_inside(tmp_path):
     with pytest.raises(RuntimeError):
         with ReindexLock(tmp_path, timeout=1):
             raise RuntimeError("build failed")
-    assert not (tmp_path / LOCK_NAME).exists()
+    with ReindexLock(tmp_path, timeout=0.2, poll=0.05):
+        pass
+
+
+CONTENDER = """
+import sys, time
+from pathlib import Path
+from index.lock import ReindexLock
+folder, log, me = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+with ReindexLock(folder, timeout=30, poll=0.01):
+    with open(log, "a") as f:
+        f.write(f"in {me}\\n")
+    time.sleep(0.05)
+    with open(log, "a") as f:
+        f.write(f"out {me}\\n")
+"""
+
+
+def test_contenders_never_overlap(tmp_path):
+    log = tmp_path / "log"
+    contenders = [subprocess.Popen([sys.executable, "-c", CONTENDER, str(tmp_path), str(log), str(n)],
+                                   cwd=PROJECT) for n in range(6)]
+    for c in contenders:
+        assert c.wait(timeout=60) == 0
+    lines = log.read_text().split()
+    events = list(zip(lines[::2], lines[1::2]))
+    assert len(events) == 12
+    for enter, leave in zip(events[::2], events[1::2]):
+        assert enter[0] == "in" and leave == ("out", enter[1])
