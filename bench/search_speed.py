@@ -23,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from index.build import reindex  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.generations import read_manifest, serving_generation  # noqa: E402
 from search import SearchService  # noqa: E402
+from search.engine import Generation  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
 WORD = re.compile(r"[A-Za-z]{3,}")
@@ -35,8 +37,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "mean": statistics.fmean(s)}
 
 
-def load_paragraphs(service: SearchService) -> list[dict]:
-    gen = service._served().gen
+def load_paragraphs(gen: Generation) -> list[dict]:
     alive = gen.columns.alive
     with gen.searcher() as searcher:
         return [dict(searcher.stored_fields(d), docnum=d) for d in range(len(alive)) if alive[d]]
@@ -102,10 +103,10 @@ def time_service(service: SearchService, queries: list[dict], kind: str) -> tupl
     return samples, timed_out
 
 
-def build_fts(paragraphs: list[dict], service: SearchService) -> sqlite3.Connection:
+def build_fts(paragraphs: list[dict], gen: Generation) -> sqlite3.Connection:
     """FTS5 over the same paragraphs; the place table holds the same (paragraph, place id)
     pairs as our columns (ancestors included), so both engines filter on the same sets."""
-    cols = service._served().gen.columns
+    cols = gen.columns
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE fts USING fts5(text, title, tokenize='porter unicode61')")
     db.execute("CREATE TABLE meta(rowid INTEGER PRIMARY KEY, day INTEGER, month TEXT, year TEXT)")
@@ -205,13 +206,18 @@ def main() -> None:
     t = time.perf_counter()
     service.status()
     opened = time.perf_counter() - t
-    paragraphs = load_paragraphs(service)
+    # The same generation the service serves, opened on its own to read the paragraphs and
+    # columns FTS5 gets (docnums are the same in both).
+    gen_dir = serving_generation(args.index_dir)
+    gen = Generation(gen_dir, read_manifest(gen_dir))
+    paragraphs = load_paragraphs(gen)
     queries = make_queries(paragraphs, args.queries)
     print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} "
           f"{platform.release()}, Python {platform.python_version()}, cores: {__import__('os').cpu_count()}")
     print(f"paragraphs: {len(paragraphs):,}; queries: {len(queries)}; open generation: {opened:.2f} s")
     t = time.perf_counter()
-    db = build_fts(paragraphs, service)
+    db = build_fts(paragraphs, gen)
+    gen.close()
     print(f"fts5 built in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     print(f"{'kind':<10} {'engine':<8} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}  (ms)")
     for kind in args.kinds:

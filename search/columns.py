@@ -157,12 +157,6 @@ class Columns:
         """Matching documents per place index, for a boolean `matched` mask."""
         return np.bincount(self.place_entry[matched[self.place_owner]], minlength=len(self.place_ids))
 
-    def doc_frequency(self, place_id: str) -> int:
-        i = self.place_index.get(place_id)
-        if i is None:
-            return 0
-        return int(np.count_nonzero((self.place_entry == i) & self.alive[self.place_owner]))
-
 
 def month_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
     """("YYYY-MM", count) for the dated documents among `ids`."""

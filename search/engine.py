@@ -67,9 +67,8 @@ class Generation:
     served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
     """
 
-    def __init__(self, path, places: dict[str, dict], manifest: dict):
+    def __init__(self, path, manifest: dict):
         self.path = path
-        self.places = places
         self.manifest = manifest
         self.index = whoosh_index.open_dir(str(path))
         self.schema = self.index.schema

@@ -28,7 +28,10 @@ KNOWN = ("q", "mode", "match", "from", "to", "mentioned_from", "mentioned_to", "
 # Parameters that may be given more than once (`place=a&place=b`, `facets=place&facets=year`).
 REPEATABLE = ("place", "facets")
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only: `\d` would take Arabic-Indic or fullwidth digits, which int() accepts.
+_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+# At most 9 digits, so int() of a huge digit string never runs.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class QueryError(Exception):
@@ -89,7 +92,7 @@ def parse_params(raw: Mapping[str, str | Sequence[str]]) -> SearchParams:
                                  f"(page {page} of {page_size} asks for {page * page_size:,}); "
                                  "narrow the query with filters instead of paging further")
     return SearchParams(
-        q=_query_text(values.get("q", "")),
+        q=query_text(values.get("q", "")),
         mode=_choice(values, "mode", MODES),
         match=_choice(values, "match", MATCHES),
         date_from=date_from, date_to=date_to,
@@ -104,21 +107,21 @@ def parse_params(raw: Mapping[str, str | Sequence[str]]) -> SearchParams:
 
 def day_range(value: str, param: str) -> tuple[dt.date, dt.date]:
     """The first and last day of `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."""
-    m = _DATE.match(value.strip())
+    m = _DATE.fullmatch(value.strip())
     if not m:
         raise QueryError(param, f"{param} must be a date as YYYY, YYYY-MM or YYYY-MM-DD, "
                                 f"not {_shown(value)}")
     year, month, day = int(m.group(1)), m.group(2), m.group(3)
     try:
         if month is None:
-            return dt.date(max(year, 1), 1, 1), dt.date(max(year, 1), 12, 31)
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
         if day is None:
             last = calendar.monthrange(year, int(month))[1]
             return dt.date(year, int(month), 1), dt.date(year, int(month), last)
         exact = dt.date(year, int(month), int(day))
     except ValueError:
         raise QueryError(param, f"{param}: {_shown(value)} is not a calendar date; "
-                                "check the month and day") from None
+                                "check the year, month and day") from None
     return exact, exact
 
 
@@ -140,7 +143,8 @@ def _single_values(raw: Mapping[str, str | Sequence[str]]) -> dict[str, str]:
     return values
 
 
-def _query_text(q: str) -> str:
+def query_text(q: str) -> str:
+    """The query text within its length limit, control characters turned into spaces."""
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError("q", f"q is {len(q):,} characters long; the limit is "
                               f"{MAX_QUERY_CHARS:,}: shorten the query")
@@ -161,12 +165,28 @@ def _integer(values: dict[str, str], name: str, default: int, minimum: int) -> i
     raw = values.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+    if not _WHOLE_NUMBER.fullmatch(raw):
         raise QueryError(name, f"{name} must be a whole number ≥ {minimum}, not {_shown(raw)}")
     value = int(raw)
     if value < minimum:
         raise QueryError(name, f"{name} must be ≥ {minimum}, not {value}")
     return value
+
+
+def whole_number_between(value: int | str, name: str, lowest: int, highest: int) -> int:
+    """`value` (an int, or its ASCII digits as text) if it lies in [lowest, highest]."""
+    text = value.strip() if isinstance(value, str) else None
+    if type(value) is int:
+        number = value
+    elif text is not None and _WHOLE_NUMBER.fullmatch(text):
+        number = int(text)
+    else:
+        number = None
+    if number is None or not lowest <= number <= highest:
+        shown = _shown(text) if text is not None else repr(value)
+        raise QueryError(name, f"{name} must be a whole number from {lowest} to {highest}, "
+                               f"not {shown}")
+    return number
 
 
 def _date_range(values: dict[str, str], start: str, end: str) -> tuple[dt.date | None, dt.date | None]:

@@ -16,7 +16,7 @@ from whoosh.qparser.plugins import FieldAliasPlugin
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from search.params import QueryError
-from search.query_tree import (All, Any, Dependence, Everything, Expansion, Feedback, Nothing, Opaque,
+from search.query_tree import (All, Any, Dependence, Everything, Expansion, Feedback, Nothing,
                                Phrase, Places, WithBonus, Word)
 
 # At most this many neighbouring-word pairs of a simple query earn proximity features.
@@ -24,6 +24,7 @@ MAX_PAIRS = 12
 MAX_EXPANSION = 500
 FUZZY_MAX_DISTANCE = 2
 ADVANCED_FIELDS = {"title": "title", "text": "text", "place": "places"}
+SUPPORTED = 'the advanced syntax is AND, OR, NOT, (groups), "phrase", field:value, prefix*, word~'
 
 _WORD_TOKENIZER = RegexTokenizer() | LowercaseFilter()
 
@@ -157,6 +158,9 @@ def _word_problem(tok: str, pos: int) -> str | None:
         value = tok[m.end():]
         if not value:
             return f"{m.group(1)}: at position {pos} needs a value right after the colon"
+    unsupported = _unsupported_construct(tok, pos)
+    if unsupported:
+        return unsupported
     bare = value.strip('"')
     if value.startswith(("*", "?")) and not value.startswith('"'):
         return f"a wildcard at position {pos} must follow at least two letters, not lead"
@@ -164,10 +168,26 @@ def _word_problem(tok: str, pos: int) -> str | None:
         word, _, distance = bare.partition("~")
         if not word:
             return f"'~' at position {pos} must follow a word (word~ finds close spellings)"
-        if distance and not (distance.isdigit() and int(distance) <= FUZZY_MAX_DISTANCE):
+        # ASCII digits only: "²" passes isdigit() but int() rejects it.
+        if distance and not (distance.isascii() and distance.isdigit()
+                             and int(distance) <= FUZZY_MAX_DISTANCE):
             return f"the fuzzy distance at position {pos} must be 1 or {FUZZY_MAX_DISTANCE}"
     if value.endswith(("*", "?")) and len(value.rstrip("*?")) < 2 and not value.startswith('"'):
         return f"{value!r} at position {pos} matches too many words; type at least two letters before the wildcard"
+    return None
+
+
+def _unsupported_construct(tok: str, pos: int) -> str | None:
+    """Ranges (`[a TO z]`, `{a TO}`) and boosts (`word^2`) outside quotes: Whoosh's parser
+    reads them, but they are not part of our syntax (DESIGN.md section 6)."""
+    quoted = False
+    for i, c in enumerate(tok):
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in "[]{}":
+            return f"a range ({c!r}) at position {pos + i} is not supported; {SUPPORTED}"
+        elif not quoted and c == "^":
+            return f"a boost ('^') at position {pos + i} is not supported; {SUPPORTED}"
     return None
 
 
@@ -220,7 +240,8 @@ def _convert(q: query.Query, reader, place_lookup):
         return All((_convert(q.a, reader, place_lookup),), (_convert(q.b, reader, place_lookup),))
     if isinstance(q, query.AndMaybe):
         return _convert(q.a, reader, place_lookup)
-    return Opaque(q)
+    # Ranges, boosts and anything else the syntax check let through: not our syntax.
+    raise QueryError("q", f"{type(q).__name__} queries are not supported; {SUPPORTED}")
 
 
 def _converted_term(fieldname: str, text, reader, place_lookup):
@@ -261,11 +282,13 @@ def _expansion(q, reader) -> Expansion:
 def _expanded(q, reader):
     """The indexed terms a pattern or fuzzy query stands for.
 
-    Whoosh looks fuzzy terms up in the unstemmed spelling field (`spell_text`) while the
-    parser hands it a stem: look one edit further there, stem what is found, and keep the
-    stems within the asked distance of the query's stem.
+    For a field with a separate spelling field (`text`: unstemmed words in `spell_text`)
+    Whoosh looks fuzzy terms up there while the parser hands it a stem: look one edit further
+    there, stem what is found, and keep the stems within the asked distance of the query's
+    stem. A field without one (`title`) holds stems already: its own terms are the answer.
     """
-    if not isinstance(q, query.FuzzyTerm) or q.fieldname not in ("text", "title"):
+    if not isinstance(q, query.FuzzyTerm) or q.fieldname not in reader.schema \
+            or not reader.schema[q.fieldname].separate_spelling():
         yield from q._btexts(reader)
         return
     analyzer = reader.schema[q.fieldname].analyzer

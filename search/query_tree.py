@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import collectors, query
 
 from search.columns import EMPTY_IDS, EMPTY_POSTINGS, Columns, PostingCache, Postings
 
@@ -101,21 +100,6 @@ class Context:
             self.timed_out = True
         return self.timed_out
 
-    def whoosh_docs(self, q: query.Query) -> np.ndarray:
-        """Unscored matches of a Whoosh query, under Whoosh's own time-limit collector."""
-        remaining = self.deadline - time.perf_counter()
-        if remaining <= 0:
-            self.timed_out = True
-            return EMPTY_IDS
-        collector = collectors.TimeLimitCollector(collectors.UnsortedCollector(), remaining,
-                                                  use_alarm=False)
-        try:
-            self.searcher.search_with_collector(q, collector)
-        except collectors.TimeLimit:
-            self.timed_out = True
-        ids = np.fromiter(collector.child.docset, dtype=np.int32)
-        ids.sort()
-        return ids
 
 
 @dataclass(frozen=True)
@@ -317,20 +301,6 @@ class Places:
     def evaluate(self, ctx: Context) -> Match:
         found = np.flatnonzero(ctx.columns.place_mask(list(self.ids))).astype(np.int32)
         return Match(found, np.full(len(found), FIELD_WEIGHTS["places"], dtype=np.float32))
-
-    def highlight_terms(self) -> set[str]:
-        return set()
-
-
-@dataclass(frozen=True)
-class Opaque:
-    """Any other Whoosh query the parser produced: matched by Whoosh, constant score."""
-
-    q: query.Query
-
-    def evaluate(self, ctx: Context) -> Match:
-        ids = ctx.whoosh_docs(self.q)
-        return Match(ids, np.ones(len(ids), dtype=np.float32))
 
     def highlight_terms(self) -> set[str]:
         return set()

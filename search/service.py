@@ -11,20 +11,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
 import numpy as np
-from whoosh import index as whoosh_index
-
 from index.generations import PLACES, read_manifest, serving_generation, POINTER
 from index.settings import Settings
 from search import engine
 from search.query_syntax import simple_query
 from search.columns import month_counts, year_counts
-from search.params import QueryError, SearchParams, parse_params
+from search.params import (QueryError, SearchParams, parse_params, query_text,
+                           whole_number_between)
 from search.placenames import PlaceDirectory
 from search.snippets import marked_html, match_spans, snippet
 from search.suggest import corrected_query
@@ -34,7 +34,12 @@ log = logging.getLogger(__name__)
 FACET_SIZE = 20
 # How often (seconds) a request looks at the CURRENT pointer for a new generation.
 CHECK_INTERVAL = 0.5
+# After a generation fails to open, how long (seconds) before the same pointer is tried again
+# (a new pointer is tried at once): a damaged generation must not cost every request an open.
+RETRY_OPEN_AFTER = 30.0
 MAX_PLACES_LIMIT = 100
+REINDEX_COMMAND = "python manage.py reindex"
+NO_INDEX = f"no index has been built yet; run `{REINDEX_COMMAND}`"
 
 
 class NoIndexError(Exception):
@@ -45,6 +50,15 @@ class NotFoundError(Exception):
     """No article with that id (HTTP 404)."""
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """The last generation that could not be opened: which pointer, when, and why."""
+
+    stamp: object
+    at: float
+    message: str
+
+
 @dataclass
 class _Served:
     """A generation with what the service derives from it once."""
@@ -53,14 +67,15 @@ class _Served:
     directory: PlaceDirectory
     is_country: np.ndarray      # per place index of the columns
     place_counts: dict[str, int]
+    users: int = 0              # requests using it now (changed under the service's lock)
 
     @classmethod
     def open(cls, path: Path) -> "_Served":
         places = json.loads((path / PLACES).read_text(encoding="utf-8")) if (path / PLACES).is_file() else {}
-        gen = engine.Generation(path, places, read_manifest(path))
+        gen = engine.Generation(path, read_manifest(path))
         cols = gen.columns
         is_country = np.array([places.get(pid, {}).get("kind") == "country" for pid in cols.place_ids], dtype=bool)
-        counts = np.bincount(cols.place_entry[cols.alive[cols.place_owner]], minlength=len(cols.place_ids))
+        counts = cols.place_counts(cols.alive)
         return cls(gen, PlaceDirectory(places), is_country,
                    {pid: int(c) for pid, c in zip(cols.place_ids, counts)})
 
@@ -73,24 +88,28 @@ class SearchService:
         self.settings = settings or Settings.from_env({}, index_dir=self.index_dir)
         self._lock = threading.Lock()
         self._served_now: _Served | None = None
+        # The generation served before the current one, until its last request ends.
+        self._previous: _Served | None = None
         self._stamp = None
         self._checked_at = float("-inf")
         self._loading = False
+        self._failed: _Failure | None = None
 
     # ------------------------------------------------------------ public API
 
     def search(self, params: Mapping[str, str | Sequence[str]]) -> dict:
         started = time.perf_counter()
         p = parse_params(params)
-        served = self._served()
-        place_ids = self._place_ids(served, p.places)
-        request = _request(p, place_ids)
-        with served.gen.searcher() as searcher:
-            outcome = engine.run(served.gen, searcher, request, self.settings.query_time_limit,
-                                 served.directory.ids_for)
-            rows = outcome.order[p.offset:p.offset + p.page_size]
-            hits = [self._hit(served, searcher, outcome, int(row)) for row in rows]
-            suggestion = self._suggestion(served, searcher, p, request)
+        with self._using() as served:
+            place_ids = self._place_ids(served, p.places)
+            request = _request(p, place_ids)
+            with served.gen.searcher() as searcher:
+                outcome = engine.run(served.gen, searcher, request, self.settings.query_time_limit,
+                                     served.directory.ids_for)
+                rows = outcome.order[p.offset:p.offset + p.page_size]
+                hits = [self._hit(served, searcher, outcome, int(row)) for row in rows]
+                suggestion = self._suggestion(served, searcher, p, request)
+            facets = self._facets(served, outcome.match.ids, p.facets)
         body = {
             "query": p.echo(place_ids),
             "total": outcome.total,
@@ -101,106 +120,148 @@ class SearchService:
             "relaxed": outcome.relaxed,
             "suggestion": suggestion,
             "hits": hits,
-            "facets": self._facets(served, outcome.match.ids, p.facets),
+            "facets": facets,
         }
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return body
 
     def article(self, article_id: str, q: str | None = None) -> dict:
-        served = self._served()
-        with served.gen.searcher() as searcher:
-            docnums = sorted(searcher.document_numbers(article_id=article_id))
-            docnums = [d for d in docnums if served.gen.columns.alive[d]]
-            stored = [searcher.stored_fields(d) for d in docnums]
-        if not stored:
-            raise NotFoundError(f"no article with id {article_id!r}")
-        stored.sort(key=lambda s: s.get("para", 0))
-        terms = self._terms_for(served, q or "")
+        q = query_text(q or "")
+        with self._using() as served:
+            with served.gen.searcher() as searcher:
+                docnums = sorted(searcher.document_numbers(article_id=article_id))
+                docnums = [d for d in docnums if served.gen.columns.alive[d]]
+                stored = [searcher.stored_fields(d) for d in docnums]
+            if not stored:
+                raise NotFoundError(f"no article with id {article_id!r}")
+            stored.sort(key=lambda s: s.get("para", 0))
+            terms = self._terms_for(served, q)
+            paragraphs = [self._paragraph(served, s, terms) for s in stored]
         first = stored[0]
         return {
             "id": article_id, "title": first.get("title", ""), "date": first.get("date") or None,
             "author": first.get("author", ""), "dateline": first.get("dateline", ""),
             "url": first.get("url", ""), "source": _file_name(first.get("source", "")),
-            "paragraphs": [self._paragraph(served, s, terms) for s in stored],
+            "paragraphs": paragraphs,
         }
 
-    def places(self, prefix: str = "", limit: int = 10) -> dict:
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_PLACES_LIMIT:
-            raise QueryError("limit", f"limit must be a whole number from 1 to {MAX_PLACES_LIMIT}")
+    def places(self, prefix: str = "", limit: int | str = 10) -> dict:
+        """Place names starting with `prefix`, most mentioned first; `limit` may be the
+        query string's text (the one check of it, for the API and in-process callers alike)."""
+        limit = whole_number_between(limit, "limit", 1, MAX_PLACES_LIMIT)
         if len(prefix) > 200:
             raise QueryError("prefix", "prefix is at most 200 characters long")
-        served = self._served()
-        return {"prefix": prefix,
-                "places": served.directory.completions(prefix, served.place_counts, limit)}
+        with self._using() as served:
+            return {"prefix": prefix,
+                    "places": served.directory.completions(prefix, served.place_counts, limit)}
 
     def status(self) -> dict:
-        served = self._served()
-        manifest = served.gen.manifest
+        with self._using() as served:
+            manifest = served.gen.manifest
+            paragraphs = int(served.gen.columns.alive.sum())
         return {
             "generation": manifest.get("generation"),
             "built_at": manifest.get("built_at"),
             "schema_version": manifest.get("schema_version"),
             "articles": manifest.get("articles"),
-            "paragraphs": int(served.gen.columns.alive.sum()),
+            "paragraphs": paragraphs,
         }
 
     def close(self) -> None:
         with self._lock:
-            served, self._served_now = self._served_now, None
+            open_now = [s for s in (self._served_now, self._previous) if s is not None]
+            self._served_now = self._previous = None
             self._stamp = None
             self._checked_at = float("-inf")
-        if served is not None:
+        for served in open_now:
             served.gen.close()
 
     # ------------------------------------------------------------ generations and searchers
 
-    def _served(self) -> _Served:
+    @contextmanager
+    def _using(self) -> Iterator[_Served]:
+        """The serving generation, counted as in use until the block ends: a generation is
+        dropped only once no request uses it, so at most two are ever open."""
+        served = self._acquired()
+        try:
+            yield served
+        finally:
+            with self._lock:
+                served.users -= 1
+                if served is self._previous and served.users == 0:
+                    self._previous = None
+
+    def _acquired(self) -> _Served:
         now = time.monotonic()
-        current = self._served_now
-        if current is not None and (self._loading or now - self._checked_at < CHECK_INTERVAL):
-            return current
         with self._lock:
             current = self._served_now
             if current is not None and (self._loading or now - self._checked_at < CHECK_INTERVAL):
+                current.users += 1
                 return current
             self._checked_at = now
             stamp = _pointer_stamp(self.index_dir)
-            if current is not None and stamp == self._stamp:
-                return current
-            path = serving_generation(self.index_dir)
-            if path is None and current is None:
-                raise NoIndexError("no index has been built yet; run `python manage.py reindex`")
-            if path is None or (current is not None and path == current.gen.path):
-                self._stamp = stamp
+            path = self._to_open(stamp, now)
+            if path is None:
+                if current is None:
+                    raise NoIndexError(self._failed.message if self._failed else NO_INDEX)
+                current.users += 1
                 return current
             if current is None:
-                # Nothing to answer from meanwhile: every thread waits for the first open.
-                self._served_now, self._stamp = self._open(path), stamp
-                return self._served_now
+                served = self._first_opened(path, stamp)
+                served.users += 1
+                return served
             self._loading = True
-        return self._switch(path, stamp, current)
+        return self._switched(path, stamp, current)
 
-    def _open(self, path: Path) -> _Served:
+    def _to_open(self, stamp, now: float) -> Path | None:
+        """The generation to open now, if any (called under the lock)."""
+        current = self._served_now
+        if current is not None and stamp == self._stamp:
+            return None
+        if self._failed is not None and self._failed.stamp == stamp \
+                and now - self._failed.at < RETRY_OPEN_AFTER:
+            return None
+        path = serving_generation(self.index_dir)
+        if path is None or (current is not None and path == current.gen.path):
+            self._stamp = stamp
+            return None
+        if current is not None and self._previous is not None:
+            # Requests still run on the generation before this one: switching now would make
+            # three open generations, and the builder keeps only two. Look again later.
+            return None
+        return path
+
+    def _first_opened(self, path: Path, stamp) -> _Served:
+        """The first generation (called under the lock: every thread waits for it)."""
         try:
-            served = _Served.open(path)
-        except (OSError, ValueError, whoosh_index.IndexError) as e:
-            log.error("could not open index generation %s: %s", path, e)
-            # The reason, not the server's folders: the message reaches API clients.
-            raise NoIndexError(f"the index could not be opened ({type(e).__name__}); "
-                               "run `python manage.py reindex`") from e
-        log.info("serving index generation %s", path)
+            served = _open(path)
+        except NoIndexError as e:
+            self._failed = _Failure(stamp, time.monotonic(), str(e))
+            raise
+        self._served_now, self._stamp, self._failed = served, stamp, None
         return served
 
-    def _switch(self, path: Path, stamp, current: _Served) -> _Served:
-        """Open the new generation while other threads keep answering from the old one."""
+    def _switched(self, path: Path, stamp, current: _Served) -> _Served:
+        """Open the new generation while other threads keep answering from the old one;
+        returns the generation this request uses, counted."""
         try:
-            served = self._open(path)
-        except NoIndexError:
+            served = _open(path)
+        except NoIndexError as e:
+            served, failure = None, _Failure(stamp, time.monotonic(), str(e))
+        except BaseException:
+            # Interrupted (KeyboardInterrupt, SystemExit): the next check may try again.
             with self._lock:
                 self._loading = False
-            return current
+            raise
         with self._lock:
-            self._served_now, self._stamp, self._loading = served, stamp, False
+            self._loading = False
+            if served is None:
+                self._failed = failure
+                current.users += 1
+                return current
+            self._served_now, self._stamp, self._failed = served, stamp, None
+            self._previous = current if current.users else None
+            served.users += 1
         # Requests still running on the old generation keep their searchers until they end.
         current.gen.close()
         return served
@@ -287,6 +348,22 @@ class SearchService:
                 "html": marked_html(text, spans), "matches": [list(s) for s in spans],
                 "places": stored.get("places_json") or [],
                 "mentioned_dates": stored.get("mentions_json") or []}
+
+
+def _open(path: Path) -> _Served:
+    try:
+        served = _Served.open(path)
+    except Exception as e:  # noqa: BLE001 — a boundary, see the comment
+        # A damaged generation fails in more ways than Whoosh has exception types for (a
+        # truncated segment is an EOFError, a bad pickle an UnpicklingError, a short column a
+        # struct.error); whichever it is, the service must go on answering from what it has,
+        # so the cause is logged in full here and only summed up for clients.
+        log.exception("could not open index generation %s", path)
+        # The reason, not the server's folders: the message reaches API clients.
+        raise NoIndexError(f"the index could not be opened ({type(e).__name__}); "
+                           f"run `{REINDEX_COMMAND}`") from e
+    log.info("serving index generation %s", path)
+    return served
 
 
 def _request(p: SearchParams, place_ids: list[str]) -> engine.Request:

@@ -87,7 +87,7 @@ def _window(text: str, cluster: list[tuple[int, int]], width: int) -> tuple[int,
     start = _word_start(text, max(0, first - LEAD_CHARS))
     if start > 0 and first - start < 2:
         start = first
-    end = _word_end(text, max(start + width, cluster[-1][1]))
+    end = _word_end(text, max(start + width, cluster[-1][1]), keep=cluster[-1][1])
     return start, end
 
 
@@ -101,8 +101,14 @@ def _word_start(text: str, pos: int) -> int:
     return nxt + 1 if nxt >= 0 else pos
 
 
-def _word_end(text: str, pos: int) -> int:
+def _word_end(text: str, pos: int, keep: int = 0) -> int:
+    """`pos` moved back to the space before it, unless that space comes before `keep` (the
+    end of the last match, which must stay in the window): then on to the space after it
+    ("oil," keeps its comma), or `pos` itself if no space comes soon."""
     if pos >= len(text):
         return len(text)
     back = text.rfind(" ", 0, pos)
-    return back if back > 0 else pos
+    if back > 0 and back >= keep:
+        return back
+    ahead = text.find(" ", pos, pos + LEAD_CHARS) if keep else -1
+    return ahead if ahead >= 0 else pos

@@ -95,3 +95,20 @@ def test_the_error_message_is_the_exception_text():
     with pytest.raises(QueryError) as e:
         parse_params({"sort": "best"})
     assert str(e.value) == e.value.message and "relevance" in e.value.message
+
+
+@pytest.mark.parametrize("value", ["٢٠٢١", "２０２１", "2021-٠١", "2021-01-０１", "۲۰۲۱"])
+def test_a_date_in_non_ascii_digits_is_an_error_naming_from(value):
+    assert error_param({"from": value}) == "from"
+
+
+def test_year_zero_is_not_a_calendar_date():
+    with pytest.raises(QueryError) as e:
+        parse_params({"to": "0000"})
+    assert e.value.param == "to" and "not a calendar date" in e.value.message
+
+
+@pytest.mark.parametrize("name", ["page", "page_size"])
+@pytest.mark.parametrize("value", ["١", "２", "¹"])
+def test_page_numbers_in_non_ascii_digits_are_errors(name, value):
+    assert error_param({name: value}) == name

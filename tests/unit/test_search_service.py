@@ -1,13 +1,19 @@
 """SearchService over a real index built from a small archive: the API contract end to end."""
+import logging
 import threading
 import time
 from itertools import combinations
 
 import pytest
 
-from search import NoIndexError, NotFoundError, QueryError, SearchService
+import search.service as service_module
+from index.build import reindex
 from index.settings import Settings
-from search_corpus import ARTICLES, built_index
+from search import NoIndexError, NotFoundError, QueryError, SearchService
+from search_corpus import ARTICLES, built_index, write_archive
+
+ZEPPELIN = {"id": "z", "title": "Zeppelin", "date": "2021-01-01", "author": "", "url": "",
+            "dateline": "", "paragraphs": ["A zeppelin landed."]}
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +207,19 @@ def test_advanced_place_field_includes_cities(service):
     assert "karabakh-1:1" in ids(service.search({"q": "place:azerbaijan", "mode": "advanced", "page_size": "50"}))
 
 
+def test_advanced_fuzzy_on_title_finds_the_title_word(service):
+    # title has no unstemmed spelling field: its own terms are stems, never stemmed again.
+    found = {h["article_id"] for h in service.search({"q": "title:cofee~", "mode": "advanced"})["hits"]}
+    assert found == {"coffee-undated"}
+
+
+@pytest.mark.parametrize("q,construct", [("text:[a TO z]", "range"), ("{a TO}", "range"),
+                                         ("coffee^1e400", "boost"), ("coffee^2", "boost")])
+def test_ranges_and_boosts_are_errors_saying_what_is_supported(service, q, construct):
+    e = error(service, q=q, mode="advanced")
+    assert e.param == "q" and construct in e.message and "prefix*" in e.message
+
+
 def test_advanced_prefix_and_fuzzy_terms(service):
     # wine-1:0 "exported", coffee-jan:1 "exports", wine-1:1 through its title "Wine exports rise"
     assert service.search({"q": "expor*", "mode": "advanced"})["total"] == 3
@@ -209,7 +228,8 @@ def test_advanced_prefix_and_fuzzy_terms(service):
 
 @pytest.mark.parametrize("q,where", [('"coffee', "1"), ("(coffee", "1"), ("coffee)", "7"),
                                      ("coffee AND", "8"), ("OR coffee", "1"), ("coffee NOT", "8"),
-                                     ("author:x", "1"), ("title:", "1"), ("*", "1"), ("c*", "1")])
+                                     ("author:x", "1"), ("title:", "1"), ("*", "1"), ("c*", "1"),
+                                     ("cofee~²", "1"), ("cofee~١", "1")])
 def test_an_advanced_syntax_error_names_its_position(service, q, where):
     e = error(service, q=q, mode="advanced")
     assert e.param == "q" and f"position {where}" in e.message
@@ -245,7 +265,7 @@ def test_no_suggestion_for_known_words(service):
 
 
 def test_a_query_over_its_time_limit_says_timed_out(tmp_path_factory):
-    settings = Settings.from_env({}, query_time_limit=0.0)
+    settings = Settings.from_env({}, query_time_limit=1e-9)
     s = SearchService(built_index(tmp_path_factory.getbasetemp() / "search-corpus"), settings)
     body = s.search({"q": "coffee prices"})
     assert body["timed_out"] is True and isinstance(body["hits"], list)
@@ -261,6 +281,28 @@ def test_no_index_error_does_not_name_the_server_folder(tmp_path):
     with pytest.raises(NoIndexError) as e:
         SearchService(tmp_path / "empty").search({"q": "x"})
     assert str(tmp_path) not in str(e.value)
+
+
+def test_article_q_over_the_length_limit_is_an_error_naming_q(service):
+    with pytest.raises(QueryError) as e:
+        service.article("karabakh-1", q="shelling " * 200)
+    assert e.value.param == "q"
+
+
+def test_article_q_control_characters_are_cleaned_like_search(service):
+    art = service.article("karabakh-1", q="\x00shelling\x07")
+    assert "<mark>shelled</mark>" in art["paragraphs"][1]["html"]
+
+
+def test_places_limit_given_as_text_is_accepted(service):
+    assert len(service.places("", limit="1")["places"]) == 1
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "١", "1" * 5000, True, 2.0])
+def test_places_limit_outside_1_to_100_is_an_error_naming_limit(service, limit):
+    with pytest.raises(QueryError) as e:
+        service.places("", limit=limit)
+    assert e.value.param == "limit"
 
 
 def test_an_index_that_cannot_be_opened_is_reported_without_its_folder(tmp_path):
@@ -309,20 +351,97 @@ def test_status_does_not_reveal_the_index_folder(service):
 
 
 def test_a_new_generation_is_served_without_a_restart(tmp_path, monkeypatch):
-    from index.build import reindex
-    from search_corpus import write_archive
-    import search.service as service_module
-
     monkeypatch.setattr(service_module, "CHECK_INTERVAL", 0.0)
     index_dir = built_index(tmp_path)
     s = SearchService(index_dir)
     assert s.search({"q": "zeppelin"})["total"] == 0
-    write_archive(tmp_path / "archive", ARTICLES + [
-        {"id": "z", "title": "Zeppelin", "date": "2021-01-01", "author": "", "url": "", "dateline": "",
-         "paragraphs": ["A zeppelin landed."]}])
-    reindex(Settings.from_env({}, index_dir=index_dir, sources=(tmp_path / "archive",), workers=1))
+    next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN])
     assert s.search({"q": "zeppelin"})["total"] == 1 and s.status()["generation"] == 2
     s.close()
+
+
+def next_generation(tmp_path, index_dir, articles):
+    """Build the next generation of `articles` from scratch (a full build never copies a
+    damaged generation) and return its folder."""
+    write_archive(tmp_path / "archive", articles)
+    report = reindex(Settings.from_env({}, index_dir=index_dir, sources=(tmp_path / "archive",),
+                                       workers=1), full=True)
+    return index_dir / f"gen-{report.generation}"
+
+
+def truncate_segments(gen_dir) -> dict:
+    """Cut every segment file of a generation in half; returns the original bytes."""
+    originals = {p: p.read_bytes() for p in gen_dir.glob("*.seg")}
+    assert originals, f"no segment files in {gen_dir}"
+    for path, data in originals.items():
+        path.write_bytes(data[:len(data) // 2])
+    return originals
+
+
+@pytest.fixture
+def serving_gen_1(tmp_path, monkeypatch):
+    """A service answering from generation 1, checking the pointer on every request."""
+    monkeypatch.setattr(service_module, "CHECK_INTERVAL", 0.0)
+    index_dir = built_index(tmp_path)
+    s = SearchService(index_dir)
+    assert s.status()["generation"] == 1
+    yield s, index_dir
+    s.close()
+
+
+def test_a_new_generation_that_cannot_be_opened_leaves_the_old_one_serving(tmp_path, serving_gen_1):
+    s, index_dir = serving_gen_1
+    truncate_segments(next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN]))
+    assert s.search({"q": "zeppelin"})["total"] == 0
+    assert s.search({"q": "coffee"})["total"] > 0 and s.status()["generation"] == 1
+
+
+def test_after_a_generation_fails_to_open_the_next_good_one_is_served(tmp_path, serving_gen_1):
+    s, index_dir = serving_gen_1
+    truncate_segments(next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN]))
+    s.search({"q": "zeppelin"})
+    next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN])
+    assert s.search({"q": "zeppelin"})["total"] == 1 and s.status()["generation"] == 3
+
+
+def test_a_failed_generation_is_retried_only_after_the_back_off(tmp_path, serving_gen_1, monkeypatch):
+    s, index_dir = serving_gen_1
+    originals = truncate_segments(next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN]))
+    s.search({"q": "zeppelin"})
+    for path, data in originals.items():
+        path.write_bytes(data)
+    assert s.search({"q": "zeppelin"})["total"] == 0
+    monkeypatch.setattr(service_module, "RETRY_OPEN_AFTER", 0.0)
+    assert s.search({"q": "zeppelin"})["total"] == 1
+
+
+def test_a_generation_that_fails_to_open_is_logged_with_its_traceback(tmp_path, serving_gen_1, caplog):
+    s, index_dir = serving_gen_1
+    truncate_segments(next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN]))
+    with caplog.at_level(logging.ERROR, logger="search.service"):
+        s.search({"q": "zeppelin"})
+    assert any(r.exc_info and "gen-2" in r.getMessage() for r in caplog.records)
+
+
+def test_a_truncated_first_generation_is_no_index_error_without_server_paths(tmp_path):
+    index_dir = built_index(tmp_path)
+    truncate_segments(index_dir / "gen-1")
+    s = SearchService(index_dir)
+    for _ in range(2):  # the second time from the remembered failure, not a new open
+        with pytest.raises(NoIndexError) as e:
+            s.search({"q": "coffee"})
+        assert "could not be opened" in str(e.value) and str(tmp_path) not in str(e.value)
+
+
+def test_no_switch_while_the_generation_before_the_current_one_is_still_in_use(tmp_path, serving_gen_1):
+    s, index_dir = serving_gen_1
+    with s._using() as in_flight:  # a request still running on generation 1
+        assert in_flight.gen.manifest["generation"] == 1
+        next_generation(tmp_path, index_dir, ARTICLES)
+        assert s.status()["generation"] == 2
+        next_generation(tmp_path, index_dir, ARTICLES)
+        assert s.status()["generation"] == 2  # a third open generation would be one too many
+    assert s.status()["generation"] == 3
 
 
 def test_threads_share_one_service(service):

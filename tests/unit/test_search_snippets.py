@@ -47,3 +47,13 @@ def test_far_apart_matches_give_two_fragments():
 def test_marked_html_marks_every_span():
     text = "a & b"
     assert marked_html(text, [(4, 5)]) == "a &amp; <mark>b</mark>"
+
+
+def test_a_match_followed_by_punctuation_at_the_window_end_keeps_its_mark():
+    # Two clusters (oil…oil, then gas) give two half-width windows; the first ends right
+    # at the second "oil", followed by a comma.
+    text = ("word " * 12 + "oil " + "x" * 82 + " oil, " + "filler " * 40 + "gas "
+            + "filler " * 30).strip()
+    assert snippet(text, spans(text, "oil", "gas")) == (
+        "… " + "word " * 8 + "<mark>oil</mark> " + "x" * 82 + " <mark>oil</mark>, … "
+        + "filler " * 5 + "<mark>gas</mark>" + " filler" * 8 + " …")

@@ -15,7 +15,7 @@ from search_corpus import built_index
 
 @pytest.fixture(scope="module")
 def generation(tmp_path_factory):
-    gen = Generation(serving_generation(built_index(tmp_path_factory.getbasetemp() / "search-corpus")), {}, {})
+    gen = Generation(serving_generation(built_index(tmp_path_factory.getbasetemp() / "search-corpus")), {})
     yield gen
     gen.close()
 
@@ -66,7 +66,7 @@ def test_overlapping_requests_get_different_searchers(generation):
 
 
 def test_a_searcher_borrowed_when_the_generation_closes_is_closed_when_given_back(tmp_path):
-    gen = Generation(serving_generation(built_index(tmp_path)), {}, {})
+    gen = Generation(serving_generation(built_index(tmp_path)), {})
     with gen.searcher() as searcher:
         gen.close()
         assert not searcher.is_closed
@@ -76,8 +76,7 @@ def test_a_searcher_borrowed_when_the_generation_closes_is_closed_when_given_bac
 def test_closing_the_service_closes_the_generation_searchers(tmp_path):
     service = SearchService(built_index(tmp_path))
     service.search({"q": "coffee"})
-    gen = service._served().gen
-    with gen.searcher() as searcher:
+    with service._using() as served, served.gen.searcher() as searcher:
         pass
     service.close()
     assert searcher.is_closed
