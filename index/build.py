@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # Memory for the writer's in-memory posting pool, per process: large enough that a full
 # Reuters build never spills to many temporary runs.
 WRITER_LIMIT_MB = 256
+# How many skipped files or records the summary lists for each reason.
+SUMMARY_ROWS = 20
 # Below this many paragraphs to write, one process is faster than starting sub-writers.
 MULTIPROCESS_MIN_PARAGRAPHS = 5_000
 
@@ -67,6 +69,7 @@ class ReindexReport:
     files_unchanged: int = 0
     files_deleted: int = 0
     skipped: list[Skip] = field(default_factory=list)
+    undated: list[str] = field(default_factory=list)  # "path: article id: what was wrong"
     seconds: float = 0.0
     index_bytes: int = 0
 
@@ -91,9 +94,10 @@ class ReindexReport:
         ]
         for reason, skips in self.skipped_by_reason().items():
             lines.append(f"Skipped ({reason}): {len(skips)}")
-            lines.extend(f"  {s.path}: {s.detail}" if s.detail else f"  {s.path}" for s in skips[:20])
-            if len(skips) > 20:
-                lines.append(f"  … and {len(skips) - 20} more")
+            lines += _first(SUMMARY_ROWS, [f"{s.path}: {s.detail}" if s.detail else s.path for s in skips])
+        if self.undated:
+            lines.append(f"Indexed undated (unreadable date): {len(self.undated)}")
+            lines += _first(SUMMARY_ROWS, self.undated)
         return lines
 
     def skipped_by_reason(self) -> dict[str, list[Skip]]:
@@ -101,6 +105,12 @@ class ReindexReport:
         for skip in self.skipped:
             grouped[skip.reason].append(skip)
         return dict(sorted(grouped.items()))
+
+
+def _first(n: int, rows: list[str]) -> list[str]:
+    """The first `n` rows, indented, and how many more there were."""
+    shown = [f"  {row}" for row in rows[:n]]
+    return shown + ([f"  … and {len(rows) - n} more"] if len(rows) > n else [])
 
 
 @dataclass(frozen=True)
@@ -219,7 +229,7 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         articles=manifest["articles"], paragraphs=manifest["paragraphs"],
         paragraphs_written=written.paragraphs, files_read=len(plan.to_read),
         files_unchanged=len(plan.unchanged), files_deleted=len(plan.deleted),
-        skipped=written.skipped, seconds=time.monotonic() - started,
+        skipped=written.skipped, undated=written.undated, seconds=time.monotonic() - started,
         index_bytes=generations.folder_size(gen_dir))
 
 
@@ -247,6 +257,7 @@ def _start_generation(plan: _Plan, gen_dir: Path):
 class _Written:
     per_file: dict[str, dict] = field(default_factory=dict)
     skipped: list[Skip] = field(default_factory=list)
+    undated: list[str] = field(default_factory=list)
     paragraphs: int = 0
 
 
@@ -263,6 +274,8 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
             written.skipped.extend([*skips, *duplicates])
             for article in articles:
                 writer.add_article(article)
+            written.undated += [f"{path}: article {a.id}: {a.date_problem}"
+                                for a in articles if a.date_problem]
             paragraphs = sum(len(a.paragraphs) for a in articles)
             written.paragraphs += paragraphs
             written.per_file[str(path)] = {

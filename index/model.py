@@ -24,6 +24,9 @@ class Article:
     url: str
     source_path: str
     paragraphs: tuple[str, ...] = field(default_factory=tuple)
+    # Set when the source gave a date that could not be read: the article is still indexed,
+    # undated, and the reindex summary says so instead of losing the date silently.
+    date_problem: str = ""
 
 
 @dataclass(frozen=True)

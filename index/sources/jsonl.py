@@ -61,9 +61,11 @@ def _article(line: str, source_path: str) -> Article:
     paragraphs = _paragraphs(record)
     if not paragraphs:
         raise _BadRecord("no body", f"id {article_id!r} has no text")
+    day = iso_day(date) if isinstance(date, str) else None
+    problem = "" if day is not None or date in (None, "") else f"date {date!r} is not an ISO 8601 date"
     return Article(
-        id=article_id, date=iso_day(date) if isinstance(date, str) else None,
-        source_path=source_path, paragraphs=paragraphs, **fields,
+        id=article_id, date=day, source_path=source_path, paragraphs=paragraphs,
+        date_problem=problem, **fields,
     )
 
 

@@ -3,7 +3,6 @@ paragraphs separated by blank lines. Imports only `index.model` and the shared t
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -20,19 +19,21 @@ def parse(text: str, source_path: str) -> tuple[list[Article], list[Skip]]:
     """The one article of a `.txt` file; its id is the file name without extension."""
     first, _, rest = text.lstrip().partition("\n")
     header = _header(first)
-    (date, author), body = (header, rest) if header else ((None, ""), text)
+    (when, author), body = (header, rest) if header else (("", ""), text)
     paragraphs = blank_line_paragraphs(body)
     if not paragraphs:
         return [], [Skip(source_path, "empty", "no text after the date line")]
+    date = iso_day(when) if when else None
     article = Article(
         id=Path(source_path).stem, title="", date=date, author=author, dateline="", url="",
         source_path=source_path, paragraphs=paragraphs,
+        date_problem=f"date {when!r} is not YYYY-MM-DD" if when and date is None else "",
     )
     return [article], []
 
 
-def _header(line: str) -> tuple[dt.date | None, str] | None:
-    """(date or None, author) when `line` is a date line, else None."""
+def _header(line: str) -> tuple[str, str] | None:
+    """(the date as written, author) when `line` is a date line, else None."""
     match = _HEADER.fullmatch(line.rstrip())
     if match is None:
         return None
@@ -43,4 +44,4 @@ def _header(line: str) -> tuple[dt.date | None, str] | None:
         if not when:
             return None
         when, _, author = when.replace("\t", " ").partition(" ")  # no "By": author follows
-    return iso_day(when), clean(author)
+    return when, clean(author)

@@ -15,6 +15,7 @@ _RECORD_START = re.compile(r"<REUTERS\b")
 _NEWID = re.compile(r'\bNEWID\s*=\s*"?(\d+)')
 _TEXT_TYPE = re.compile(r'<TEXT\b[^>]*?\bTYPE\s*=\s*"?(\w+)')
 _DATE = re.compile(r"<DATE>\s*(\d{1,2})-([A-Za-z]{3})-(\d{4})")
+_RAW_DATE = re.compile(r"<DATE>(.*?)</DATE>", re.DOTALL)
 _TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.DOTALL)
 _AUTHOR = re.compile(r"<AUTHOR>(.*?)</AUTHOR>", re.DOTALL)
 _DATELINE = re.compile(r"<DATELINE>(.*?)</DATELINE>", re.DOTALL)
@@ -67,10 +68,13 @@ def _article(record: str, newid: str, source_path: str) -> Article | Skip:
         if kind:
             what += f' (TEXT TYPE="{kind[1]}")'
         return Skip(source_path, "no body", f"NEWID {newid}: {what}")
+    date = _date(record)
+    written = _field(_RAW_DATE, record)
     return Article(
-        id=newid, title=_field(_TITLE, record), date=_date(record),
+        id=newid, title=_field(_TITLE, record), date=date,
         author=_author(record), dateline=_field(_DATELINE, record), url="",
         source_path=source_path, paragraphs=paragraphs,
+        date_problem=f"date {written!r} is not D-MON-YYYY" if written and date is None else "",
     )
 
 

@@ -278,3 +278,13 @@ def test_parallel_writer_builds_and_replaces_a_large_file_exactly(tmp_path):
     with ix.searcher() as s:
         ids = [fields["id"] for fields in s.all_stored_fields()]
     assert len(ids) == len(set(ids)) == 5320
+
+
+def test_an_unreadable_date_is_indexed_undated_and_reported(tmp_path):
+    archive = tmp_path / "archive"
+    write_jsonl(archive / "d.jsonl", article("d1", "Markets were calm.", date="last Tuesday"))
+    settings = settings_for(tmp_path, archive)
+    report = reindex(settings)
+    assert report.undated == [f"{archive / 'd.jsonl'}: article d1: date 'last Tuesday' is not an ISO 8601 date"]
+    assert "Indexed undated (unreadable date): 1" in report.summary_lines()
+    assert "d1:0" in paragraph_ids(settings)

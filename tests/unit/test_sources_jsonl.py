@@ -147,3 +147,19 @@ def test_non_utf8_jsonl_is_skipped_as_undecodable(tmp_path):
     path.write_bytes('{"id": "a", "text": "Caf\u00e9"}\n'.encode("latin-1"))
     articles, skips = read_source(path)
     assert (articles, [s.reason for s in skips]) == ([], ["undecodable"])
+
+
+def test_a_missing_date_is_undated_without_a_problem(tmp_path):
+    from index.sources import read_source
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "x", "paragraphs": ["Text."]}\n')
+    (article,), _ = read_source(path)
+    assert article.date is None and article.date_problem == ""
+
+
+def test_an_unreadable_date_is_undated_with_the_problem_said(tmp_path):
+    from index.sources import read_source
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "x", "date": "2021-13-40", "paragraphs": ["Text."]}\n')
+    (article,), _ = read_source(path)
+    assert article.date is None and article.date_problem == "date '2021-13-40' is not an ISO 8601 date"

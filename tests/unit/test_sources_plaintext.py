@@ -129,3 +129,12 @@ def test_latin1_text_file_is_skipped_as_undecodable(tmp_path):
     assert articles == []
     assert [s.reason for s in skips] == ["undecodable"]
     assert "0xe9" in skips[0].detail
+
+
+def test_a_date_line_with_an_unreadable_date_is_undated_with_the_problem_said(tmp_path):
+    from index.sources import read_source
+    path = tmp_path / "a.txt"
+    path.write_text(" date 2021-04-31 By Someone\n\nText.\n")
+    (article,), _ = read_source(path)
+    assert (article.date, article.author) == (None, "Someone")
+    assert article.date_problem == "date '2021-04-31' is not YYYY-MM-DD"

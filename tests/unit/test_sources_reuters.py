@@ -172,3 +172,11 @@ def test_whole_collection_reads_every_body_with_no_sign_off_left(shared_dir):
     assert [a.id for a in articles if re.fullmatch(r"reuters?", a.paragraphs[-1], re.I)] == []
     texts = (t for a in articles for t in (a.title, a.dateline, *a.paragraphs))
     assert [t for t in texts if LEAKED.search(t)] == []
+
+
+def test_an_unreadable_reuters_date_is_undated_with_the_problem_said():
+    from index.sources import reuters
+    record = ('<REUTERS NEWID="7"><DATE>31-FOO-1987 10:00:00.00</DATE><TEXT><TITLE>T</TITLE>'
+              "<BODY>Some text.</BODY></TEXT></REUTERS>")
+    (article,), _ = reuters.parse(record, "/x.sgm")
+    assert article.date is None and article.date_problem == "date '31-FOO-1987 10:00:00.00' is not D-MON-YYYY"
