@@ -166,7 +166,9 @@ def serve_command(index_dir, host, port):
         raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
                                    "choose another --port") from None
     click.echo(f"Serving {settings.index_dir} on {server.url} (Ctrl-C stops)", err=True)
+    server.stop_on_signals()
     server.run()
+    click.echo("Stopped.", err=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Owns the server's lifetime: bind, run, stop from another thread, close the servi
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,12 @@ class Server:
         finally:
             self._waitress.task_dispatcher.shutdown()
             self.service.close()
+
+    def stop_on_signals(self) -> None:
+        """Stop cleanly on SIGTERM (service managers, containers) and SIGINT (Ctrl-C), also
+        when a shell started us in the background with SIGINT ignored. Main thread only."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop())
 
     def stop(self) -> None:
         """Ask `run()` to return; safe from any thread. The sockets are closed by the server's

@@ -1,0 +1,58 @@
+"""`python manage.py serve` as an operator runs it: a real process that builds the index when
+there is none, listens on a real loopback port, answers, and stops cleanly on Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PROJECT = Path(__file__).resolve().parents[2]
+ARTICLE = {"id": "cocoa-1", "title": "Bahia cocoa review", "date": "1987-02-26",
+           "paragraphs": ["Showers continued throughout the week in the Bahia cocoa zone."]}
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_serve_builds_the_missing_index_then_answers_and_stops_cleanly(tmp_path, stop_signal):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "a.jsonl").write_text(json.dumps(ARTICLE) + "\n", encoding="utf-8")
+    env = {**os.environ, "NEWS_SEARCH_SOURCES": str(archive), "NEWS_SEARCH_WORKERS": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", "0", "--index-dir", str(tmp_path / "idx")],
+        cwd=PROJECT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        url = _announced_url(server)
+        with urllib.request.urlopen(f"{url}/api/search?q=cocoa", timeout=10) as res:
+            body = json.load(res)
+        assert [h["id"] for h in body["hits"]] == ["cocoa-1:0"]
+    finally:
+        server.send_signal(stop_signal)
+        server.wait(timeout=20)
+    assert server.returncode == 0
+    assert "Stopped." in server.stderr.read()
+    assert (tmp_path / "idx" / "CURRENT").is_file()
+
+
+def _announced_url(server: subprocess.Popen) -> str:
+    """The URL the server prints once it listens (it builds the index first)."""
+    deadline = time.monotonic() + 60
+    seen = []
+    while time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        found = re.search(r"on (http://127\.0\.0\.1:\d+) ", line)
+        if found:
+            return found.group(1)
+    pytest.fail("serve never said where it listens:\n" + "".join(seen))
