@@ -3,13 +3,17 @@ holder's pid, host and start time written into it so a waiting reindex can say w
 
 The kernel releases the lock when its holder dies, however it dies, so a lock left by a killed
 reindex never needs clearing and two builds can never both believe they hold it. The file
-itself stays: deleting it would let a waiter lock a file that no longer has a name.
+itself stays: deleting it would let a waiter lock a file that no longer has a name. A flock
+belongs to the open file, so a child process that inherited the descriptor would hold it past
+its parent's death: children of a build call `bind_child_to_build` first thing.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import os
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LOCK_NAME = "reindex.lock"
+_PR_SET_PDEATHSIG = 1
 
 
 class LockTimeout(Exception):
@@ -28,8 +33,12 @@ class LockHolder:
     pid: int
     host: str
     started: str
+    left_by: int | None = None  # the dead reindex that started the live holder, if it died
 
     def describe(self) -> str:
+        if self.left_by is not None:
+            return (f"process {self.pid} on {self.host}, left running by process {self.left_by} "
+                    f"which started at {self.started} and has died")
         return f"process {self.pid} on {self.host}, since {self.started}"
 
 
@@ -49,7 +58,7 @@ class ReindexLock:
 
     def __enter__(self) -> "ReindexLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = time.monotonic() + self.timeout
         told = False
         while not _try_flock(fd):
@@ -76,12 +85,69 @@ class ReindexLock:
             self._fd = None
 
     def holder(self) -> LockHolder | None:
-        """Who holds the lock now, as it wrote itself into the file; None when unreadable."""
+        """Who holds the lock now: the process that wrote itself into the file or, when that one
+        has died on this host, a live process that still has the file open. None when unknown."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return LockHolder(int(data["pid"]), str(data["host"]), str(data["started"]))
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            written = LockHolder(int(data["pid"]), str(data["host"]), str(data["started"]))
+        except (OSError, ValueError, KeyError, TypeError):
             return None
+        if written.host != socket.gethostname() or _alive(written.pid):
+            return written
+        survivors = [pid for pid in _pids_with_open(self.path) if pid != os.getpid()]
+        if not survivors:
+            return written
+        return LockHolder(survivors[0], written.host, written.started, left_by=written.pid)
+
+
+def bind_child_to_build(parent_pid: int) -> None:
+    """Called first in a child process of a build: the child dies with its parent (Linux's
+    PR_SET_PDEATHSIG; a no-op elsewhere) and drops its inherited copy of the lock descriptor, so
+    a killed build leaves neither a working child nor a held lock behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    for fd, target in _open_files(os.getpid()):
+        if Path(target).name == LOCK_NAME:
+            os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pids_with_open(path: Path) -> list[int]:
+    """Processes on this host that have `path` open (Linux /proc; empty elsewhere)."""
+    target = str(Path(path).resolve())
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        if any(opened == target for _, opened in _open_files(int(proc.name))):
+            found.append(int(proc.name))
+    return sorted(found)
+
+
+def _open_files(pid: int) -> list[tuple[int, str]]:
+    try:
+        entries = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return []
+    opened = []
+    for entry in entries:
+        try:
+            opened.append((int(entry.name), os.readlink(entry)))
+        except OSError:
+            continue
+    return opened
 
 
 def _try_flock(fd: int) -> bool:

@@ -3,6 +3,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -82,3 +83,81 @@ def test_contenders_never_overlap(tmp_path):
     assert len(events) == 12
     for enter, leave in zip(events[::2], events[1::2]):
         assert enter[0] == "in" and leave == ("out", enter[1])
+
+
+LEAVES_A_CHILD_HOLDING = """
+import os, sys, time
+from pathlib import Path
+from index.lock import ReindexLock
+with ReindexLock(Path(sys.argv[1]), timeout=5):
+    child = os.fork()  # a plain fork inherits the descriptor, whatever O_CLOEXEC says
+    if child == 0:
+        time.sleep(60)
+        os._exit(0)
+    Path(sys.argv[2]).write_text(str(child))
+    time.sleep(60)
+"""
+
+
+def test_a_lock_kept_by_a_dead_holders_child_names_the_live_child(tmp_path):
+    marker = tmp_path / "child-pid"
+    holder = subprocess.Popen([sys.executable, "-c", LEAVES_A_CHILD_HOLDING, str(tmp_path),
+                               str(marker)], cwd=PROJECT)
+    try:
+        for _ in range(600):
+            if marker.exists() and marker.read_text():
+                break
+            time.sleep(0.05)
+        child = int(marker.read_text())
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        with pytest.raises(LockTimeout, match=f"process {child} .* left running by process {holder.pid}"):
+            with ReindexLock(tmp_path, timeout=0.2, poll=0.05):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+        if marker.exists() and marker.read_text():
+            os.kill(int(marker.read_text()), signal.SIGKILL)
+
+
+CHILD_OF_A_BUILD = """
+import os, sys, time
+from pathlib import Path
+from index.lock import ReindexLock, bind_child_to_build
+with ReindexLock(Path(sys.argv[1]), timeout=5):
+    parent = os.getpid()
+    child = os.fork()
+    if child == 0:
+        bind_child_to_build(parent)
+        Path(sys.argv[2]).write_text(str(os.getpid()))
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(60)
+"""
+
+
+def test_a_bound_child_drops_the_lock_and_dies_with_its_parent(tmp_path):
+    marker = tmp_path / "child-pid"
+    parent = subprocess.Popen([sys.executable, "-c", CHILD_OF_A_BUILD, str(tmp_path), str(marker)],
+                              cwd=PROJECT)
+    try:
+        for _ in range(600):
+            if marker.exists() and marker.read_text():
+                break
+            time.sleep(0.05)
+        child = int(marker.read_text())
+        fds = [os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()]
+        assert not any(target.endswith(LOCK_NAME) for target in fds)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        for _ in range(100):
+            if not Path(f"/proc/{child}").exists():
+                break
+            time.sleep(0.05)
+        assert not Path(f"/proc/{child}").exists()
+        with ReindexLock(tmp_path, timeout=0.5, poll=0.05):
+            pass
+    finally:
+        parent.kill()
+        parent.wait()
