@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
 
 log = logging.getLogger(__name__)
 
@@ -38,35 +39,63 @@ EMPTY_POSTINGS = Postings(EMPTY_IDS, EMPTY_WEIGHTS)
 
 
 def read_postings(reader, fieldname: str, text: str | bytes) -> Postings:
-    """Every posting of one term, across segments, skipping deleted documents later (by mask).
+    """Every posting of one term across segments, without deleted documents: exactly what
+    the public matcher API (`reader.postings`) yields, as arrays.
 
     Reads whole blocks at a time: per-posting iteration through the matcher API costs about
     as much again in Python calls. `_read_ids`/`_read_weights` are W3LeafMatcher internals;
-    whoosh3 is pinned to one exact version, and any other matcher takes the public path.
+    whoosh3 is pinned to one exact version, and any other matcher takes the public path. A
+    segment with deletions wraps its matcher in a FilterMatcher: the blocks are read from the
+    matcher inside it and the deleted documents dropped here (tests/unit/test_postings.py
+    checks both paths against the public API).
     """
     id_parts, tf_parts = [], []
     for segment, offset in reader.leaf_readers():
         if (fieldname, text) not in segment:
             continue
         matcher = segment.postings(fieldname, text)
-        if isinstance(matcher, W3LeafMatcher):
-            _read_blocks(matcher, offset, id_parts, tf_parts)
+        leaf = block_matcher(matcher)
+        if leaf is not None:
+            ids, tf = _read_blocks(leaf)
+            deleted = getattr(segment, "deleted_docs_set", None)
+            if deleted:
+                keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int32, count=len(deleted)))
+                ids, tf = ids[keep], tf[keep]
         else:
             items = [(docnum, matcher.weight()) for docnum in _walk(matcher)]
-            id_parts.append(np.fromiter((d + offset for d, _ in items), dtype=np.int32, count=len(items)))
-            tf_parts.append(np.fromiter((w for _, w in items), dtype=np.float32, count=len(items)))
+            ids = np.fromiter((d for d, _ in items), dtype=np.int32, count=len(items))
+            tf = np.fromiter((w for _, w in items), dtype=np.float32, count=len(items))
+        id_parts.append(ids + offset)
+        tf_parts.append(tf)
     if not id_parts:
         return EMPTY_POSTINGS
     return Postings(np.concatenate(id_parts), np.concatenate(tf_parts))
 
 
-def _read_blocks(matcher: W3LeafMatcher, offset: int, id_parts: list, tf_parts: list) -> None:
+def block_matcher(matcher) -> W3LeafMatcher | None:
+    """The block-reading matcher behind `matcher` (itself, or the one a deletion filter wraps),
+    or None when there is none and the public API must be walked."""
+    if isinstance(matcher, FilterMatcher) and getattr(matcher, "_exclude", False):
+        if not isinstance(matcher.child, W3LeafMatcher):
+            return None
+        # The filter has moved its child past any deleted documents at the start.
+        matcher = matcher.child
+        matcher.reset()
+    return matcher if isinstance(matcher, W3LeafMatcher) else None
+
+
+def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    """Every posting of one segment's term (deleted documents included), block by block."""
+    id_parts, tf_parts = [], []
     while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()
-        id_parts.append(np.asarray(matcher._ids, dtype=np.int32) + offset)
+        id_parts.append(np.asarray(matcher._ids, dtype=np.int32))
         tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
         matcher._next_block()
+    if not id_parts:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    return np.concatenate(id_parts), np.concatenate(tf_parts)
 
 
 def _walk(matcher):
