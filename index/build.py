@@ -1,19 +1,22 @@
 """Reindex: read the archive, annotate it, and write a new index generation, then switch to it.
 
-Owns the build's lifecycle (plan, lock, write, manifest, atomic switch, clean-up). A build that
-fails or is killed never touches the serving generation: CURRENT moves only after the new
-generation is complete on disk.
+Owns the build's lifecycle (plan, lock, write, manifest, atomic switch, clean-up) and the
+index's remembered sources. A build that fails or is killed never touches the serving
+generation: CURRENT moves only after the new generation is complete and checksummed on disk.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import logging
+import os
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +40,22 @@ WRITER_LIMIT_MB = 256
 SUMMARY_ROWS = 20
 # Below this many paragraphs to write, one process is faster than starting sub-writers.
 MULTIPROCESS_MIN_PARAGRAPHS = 5_000
+# A reindex that would delete more than this share of the index's articles (files gone from a
+# source, say an unmounted disk) needs `prune=True`: deleting most of an archive is never silent.
+PRUNE_SHARE = 0.20
+# Deleted documents stay in Whoosh's segments until a merge; past this share of the documents
+# on disk, the build merges the segments so that incremental runs do not grow the index forever.
+MERGE_DELETED_SHARE = 0.20
+# Free space an incremental build wants beyond the copy of the serving generation, as a share
+# of that generation's size (new segments, merges, column files).
+COPY_MARGIN = 0.5
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+class ReindexError(Exception):
+    """A reindex that cannot go ahead, for a reason the operator can fix. Its text is the whole
+    message (what, where, what to do); the serving generation is unchanged."""
 
 
 class StrictFailure(Exception):
@@ -72,6 +91,10 @@ class ReindexReport:
     undated: list[str] = field(default_factory=list)  # "path: article id: what was wrong"
     seconds: float = 0.0
     index_bytes: int = 0
+    sources: list[str] = field(default_factory=list)
+    articles_deleted: int = 0
+    rebuilt_because: str | None = None  # the serving generation failed its check
+    merged: bool = False
 
     @property
     def paragraphs_per_second(self) -> float:
@@ -85,13 +108,20 @@ class ReindexReport:
             kind = "Full build" if self.full else "Incremental update"
             head = (f"{kind}: generation {self.generation}, {self.files_read} file(s) read, "
                     f"{self.files_unchanged} unchanged, {self.files_deleted} deleted.")
-        lines = [
+        lines = [f"The serving generation failed its check ({self.rebuilt_because}); "
+                 "rebuilt it in full."] if self.rebuilt_because else []
+        lines += [
             head,
             f"Articles: {self.articles:,}   Paragraphs: {self.paragraphs:,} "
             f"({self.paragraphs_written:,} written now)",
             f"Time: {self.seconds:.1f} s   Speed: {self.paragraphs_per_second:,.0f} paragraphs/s   "
-            f"Index size: {self.index_bytes / 1e6:.1f} MB",
+            f"Index size: {self.index_bytes / 1e6:.1f} MB"
+            + ("   (segments merged: deleted documents passed the threshold)" if self.merged else ""),
         ]
+        if self.articles_deleted:
+            lines.append(f"Articles deleted: {self.articles_deleted:,}")
+        if self.sources:
+            lines.append(f"Sources: {', '.join(self.sources)}")
         for reason, skips in self.skipped_by_reason().items():
             lines.append(f"Skipped ({reason}): {len(skips)}")
             lines += _first(SUMMARY_ROWS, [f"{s.path}: {s.detail}" if s.detail else s.path for s in skips])
@@ -120,10 +150,13 @@ class _Plan:
     serving: Path | None
     base: Path | None
     base_files: dict
-    hashes: dict[str, str]
+    hashes: dict[str, str | None]
     to_read: list[Path]
     unchanged: list[str]
     deleted: list[str]
+    sources: tuple[str, ...] = ()
+    sources_changed: bool = False
+    damaged: str | None = None  # why the serving generation failed verification
 
     @property
     def full(self) -> bool:
@@ -131,36 +164,135 @@ class _Plan:
 
     @property
     def nothing_to_do(self) -> bool:
-        return self.base is not None and not self.to_read and not self.deleted
+        return (self.base is not None and not self.to_read and not self.deleted
+                and not self.sources_changed)
+
+    @property
+    def articles_deleted(self) -> int:
+        return sum(self.base_files[p].get("articles", 0) for p in self.deleted)
+
+    @property
+    def articles_now(self) -> int:
+        return sum(f.get("articles", 0) for f in self.base_files.values())
+
+
+def remembered_sources(index_dir: Path) -> tuple[str, ...]:
+    """The sources the serving generation was built from (empty before the first build or for a
+    generation built before sources were remembered)."""
+    gen_dir = generations.serving_generation(index_dir)
+    if gen_dir is None:
+        return ()
+    try:
+        return tuple(generations.read_manifest(gen_dir).get("sources", ()))
+    except (OSError, ValueError):
+        return ()
+
+
+def _sources_to_index(index_dir: Path, settings: Settings, added: Sequence[Path] | None,
+                      removed: Sequence[Path]) -> tuple[str, ...]:
+    """The remembered sources plus `added`, minus `removed`. A first build (nothing remembered)
+    reads `settings.sources` when nothing was added."""
+    remembered = remembered_sources(index_dir)
+    named = [os.path.abspath(p) for p in (added or ())]
+    if not remembered and not named:
+        named = [os.path.abspath(p) for p in settings.sources]
+    wanted = list(dict.fromkeys([*remembered, *named]))
+    for gone in map(os.path.abspath, removed):
+        if gone not in wanted:
+            known = ", ".join(wanted) or "none"
+            raise ReindexError(f"{gone} is not one of the index's sources ({known}); "
+                               "nothing was changed.")
+        wanted.remove(gone)
+    if not wanted:
+        raise ReindexError("that would leave the index with no source; the serving index is "
+                           "unchanged. Add one with --source.")
+    return tuple(wanted)
+
+
+def _discover(sources: tuple[str, ...], remembered: tuple[str, ...]) -> list[Path]:
+    try:
+        return discover_files(Path(s) for s in sources)
+    except FileNotFoundError as err:
+        if err.filename in remembered:
+            raise ReindexError(
+                f"source {err.filename} (remembered by the index) is missing; the serving index "
+                f"is unchanged. Restore it (is its disk mounted?), or drop it and its articles "
+                f"with --remove-source {err.filename}") from None
+        raise
 
 
 def reindex(settings: Settings, *, full: bool = False, if_needed: bool = False,
-            strict: bool = False, progress: Callable[[Progress], None] | None = None,
+            strict: bool = False, sources: Sequence[Path] | None = None,
+            remove_sources: Sequence[Path] = (), prune: bool = False,
+            progress: Callable[[Progress], None] | None = None,
             on_wait: Callable[[LockHolder], None] | None = None) -> ReindexReport:
-    """Bring the index in `settings.index_dir` up to date with `settings.sources`.
+    """Bring the index in `settings.index_dir` up to date with its sources.
 
-    Incremental unless `full` (or the schema stamp changed): files whose content hash is
-    unchanged are not re-read. `if_needed` returns at once, without waiting for the lock, when
-    the serving generation is already current.
+    The sources are the ones the index remembers, plus `sources`, minus `remove_sources` (a
+    first build reads `settings.sources`). Incremental unless `full`, the schema stamp changed
+    or the serving generation fails its checksums: files whose content hash is unchanged are not
+    re-read. Deleting more than PRUNE_SHARE of the articles needs `prune`. `if_needed` returns at
+    once, without waiting for the lock, when the serving generation is already current.
+
+    Raises ReindexError (and LockTimeout, StrictFailure) with a message for the operator.
     """
     started = time.monotonic()
-    files = discover_files(settings.sources)
     index_dir = Path(settings.index_dir)
-    if if_needed and _plan(index_dir, files, full).nothing_to_do:
+    wanted = _sources_to_index(index_dir, settings, sources, remove_sources)
+    files = _discover(wanted, remembered_sources(index_dir))
+    if if_needed and _plan(index_dir, files, full, wanted).nothing_to_do:
         return _unchanged_report(index_dir, started)
-    with ReindexLock(index_dir, settings.lock_timeout, on_wait):
-        plan = _plan(index_dir, files, full)
+    with _writable(index_dir), ReindexLock(index_dir, settings.lock_timeout, on_wait):
+        plan = _plan(index_dir, files, full, wanted)
         if plan.nothing_to_do:
             return _unchanged_report(index_dir, started)
+        _refuse_a_large_deletion(plan, prune, [os.path.abspath(p) for p in remove_sources])
         return _build(index_dir, plan, settings, strict, progress, started)
 
 
-def _plan(index_dir: Path, files: list[Path], full: bool) -> _Plan:
+@contextmanager
+def _writable(index_dir: Path) -> Iterator[None]:
+    """Turns "permission denied" or "read-only file system" under the index folder (sources
+    are read elsewhere and report their own skips) into the operator's one-line error."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in _NOT_WRITABLE:
+            raise
+        raise ReindexError(
+            f"cannot write to the index folder {index_dir} ({err.strerror}: {err.filename}); the "
+            "serving index is unchanged. Give this user write access or choose another "
+            "--index-dir.") from None
+
+
+def _refuse_a_large_deletion(plan: _Plan, prune: bool, removed_sources: list[str]) -> None:
+    """Articles from files that disappeared (not from sources removed on purpose) may go only
+    when they are a small share of the index, or with `prune`."""
+    if prune or plan.full or not plan.articles_now:
+        return
+    unasked = [p for p in plan.deleted if not _under_any(p, removed_sources)]
+    losing = sum(plan.base_files[p].get("articles", 0) for p in unasked)
+    if losing > PRUNE_SHARE * plan.articles_now:
+        raise ReindexError(
+            f"this reindex would delete {losing:,} of {plan.articles_now:,} articles "
+            f"({losing / plan.articles_now:.0%}) because {len(unasked)} file(s) are gone, e.g. "
+            f"{unasked[0]}; the serving index is unchanged. If that is intended, run again "
+            "with --prune.")
+
+
+def _under_any(path: str, folders: list[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def _plan(index_dir: Path, files: list[Path], full: bool, sources: tuple[str, ...] = ()) -> _Plan:
     hashes = {str(p): _content_hash(p) for p in files}
     base = generations.serving_generation(index_dir)
-    manifest = generations.read_manifest(base) if base else None
+    damaged = generations.verify_generation(base) if base else None
+    manifest = generations.read_manifest(base) if base and not damaged else None
     if full or manifest is None or manifest.get("schema_version") != SCHEMA_VERSION:
-        return _Plan(base, None, {}, hashes, list(files), [], [])
+        if damaged:
+            log.warning("serving generation %s failed verification: %s", base, damaged)
+        return _Plan(base, None, {}, hashes, list(files), [], [], sources, True, damaged)
     known = manifest["files"]
     changed = {p for p in files if known.get(str(p), {}).get("sha256") != hashes[str(p)]}
     deleted = sorted(set(known) - set(hashes))
@@ -170,18 +302,25 @@ def _plan(index_dir: Path, files: list[Path], full: bool) -> _Plan:
         changed |= {p for p in files if _had_duplicates(known.get(str(p), {}))}
     to_read = [p for p in files if p in changed]
     unchanged = [str(p) for p in files if str(p) in known and p not in changed]
-    return _Plan(base, base, known, hashes, to_read, unchanged, deleted)
+    sources_changed = tuple(manifest.get("sources", ())) != sources
+    return _Plan(base, base, known, hashes, to_read, unchanged, deleted, sources, sources_changed)
 
 
 def _had_duplicates(file_entry: dict) -> bool:
     return any(skip["reason"] == "duplicate id" for skip in file_entry.get("skipped", []))
 
 
-def _content_hash(path: Path) -> str:
+def _content_hash(path: Path) -> str | None:
+    """The file's SHA-256, or None when it cannot be read (a symlink loop, no permission): the
+    file is then planned for reading, where `read_source` reports it as an unreadable skip."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        log.warning("cannot read %s: %s", path, err.strerror or err)
+        return None
     return digest.hexdigest()
 
 
@@ -200,29 +339,25 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
     number = generations.next_generation_number(index_dir)
     gen_dir = generations.generation_dir(index_dir, number)
     gazetteer = Gazetteer.load()
+    if not plan.full:
+        _check_room_to_copy(index_dir, plan.base)
     try:
         ix = _start_generation(plan, gen_dir)
         written = _write(ix, plan, settings, gazetteer, progress)
+        merged = _merge_if_many_deleted(ix)
+        if strict and written.skipped:
+            raise StrictFailure(written.skipped)
+        manifest = _finish_generation(ix, gen_dir, number, plan, written, gazetteer)
+        generations.switch_to(index_dir, gen_dir)
+    except OSError as err:
+        reached = generations.folder_size(gen_dir) if gen_dir.is_dir() else 0
+        shutil.rmtree(gen_dir, ignore_errors=True)
+        if err.errno in _NO_SPACE:
+            raise _disk_full(index_dir, gen_dir, reached) from None
+        raise
     except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
-    if strict and written.skipped:
-        shutil.rmtree(gen_dir, ignore_errors=True)
-        raise StrictFailure(written.skipped)
-    files = _manifest_files(plan, written)
-    manifest = {
-        "generation": number,
-        "schema_version": SCHEMA_VERSION,
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "previous": plan.serving.name if plan.serving else None,
-        "articles": sum(f["articles"] for f in files.values()),
-        "paragraphs": sum(f["paragraphs"] for f in files.values()),
-        "files": files,
-    }
-    generations.write_json_atomically(gen_dir / generations.PLACES,
-                                      _places_table(ix, plan, gazetteer))
-    generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
-    generations.switch_to(index_dir, gen_dir)
     generations.remove_stale_generations(index_dir, {gen_dir, *_still_in_use(index_dir, plan)})
     return ReindexReport(
         generation=number, up_to_date=False, full=plan.full,
@@ -230,7 +365,66 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         paragraphs_written=written.paragraphs, files_read=len(plan.to_read),
         files_unchanged=len(plan.unchanged), files_deleted=len(plan.deleted),
         skipped=written.skipped, undated=written.undated, seconds=time.monotonic() - started,
-        index_bytes=generations.folder_size(gen_dir))
+        index_bytes=generations.folder_size(gen_dir), sources=list(plan.sources),
+        articles_deleted=0 if plan.full else plan.articles_deleted,
+        rebuilt_because=plan.damaged, merged=merged)
+
+
+def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_Written",
+                       gazetteer: Gazetteer) -> dict:
+    """The places table, then the manifest with the checksums of every file written before it."""
+    files = _manifest_files(plan, written)
+    generations.write_json_atomically(gen_dir / generations.PLACES,
+                                      _places_table(ix, plan, gazetteer))
+    manifest = {
+        "generation": number,
+        "schema_version": SCHEMA_VERSION,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "previous": plan.serving.name if plan.serving else None,
+        "sources": list(plan.sources),
+        "articles": sum(f["articles"] for f in files.values()),
+        "paragraphs": sum(f["paragraphs"] for f in files.values()),
+        "files": files,
+        generations.CHECKSUMS: generations.file_checksums(gen_dir),
+    }
+    generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
+    return manifest
+
+
+def _check_room_to_copy(index_dir: Path, base: Path) -> None:
+    """An incremental build starts by copying the serving generation: refuse before copying
+    when the disk cannot hold the copy and what the update adds to it."""
+    size = generations.folder_size(base)
+    needed = int(size * (1 + COPY_MARGIN))
+    free = shutil.disk_usage(index_dir).free
+    if free < needed:
+        raise ReindexError(
+            f"not enough free space in {index_dir}: an incremental build copies the serving "
+            f"generation ({_mb(size)}) and needs about {_mb(needed)}, but {_mb(free)} is free; "
+            "the serving index is unchanged. Free some space and run reindex again.")
+
+
+def _disk_full(index_dir: Path, gen_dir: Path, reached: int) -> ReindexError:
+    free = shutil.disk_usage(index_dir).free
+    return ReindexError(
+        f"no space left on the device holding {index_dir}: {gen_dir.name} had reached "
+        f"{_mb(reached)} when a write failed ({_mb(free)} free after removing it); the partial "
+        "generation was removed and the serving index is unchanged. Free some space and run "
+        "reindex again.")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _merge_if_many_deleted(ix) -> bool:
+    """Merge every segment into one when deleted documents pass MERGE_DELETED_SHARE of those
+    on disk: Whoosh keeps a deleted document's postings until its segment is merged."""
+    on_disk = ix.doc_count_all()
+    if not on_disk or on_disk - ix.doc_count() <= MERGE_DELETED_SHARE * on_disk:
+        return False
+    ix.optimize()
+    return True
 
 
 def _still_in_use(index_dir: Path, plan: _Plan) -> set[Path]:
@@ -239,7 +433,10 @@ def _still_in_use(index_dir: Path, plan: _Plan) -> set[Path]:
     than a server switches). Everything else is old or the leftover of a killed build."""
     if plan.serving is None:
         return set()
-    before = generations.read_manifest(plan.serving).get("previous")
+    try:
+        before = generations.read_manifest(plan.serving).get("previous")
+    except (OSError, ValueError, AttributeError):
+        before = None
     return {plan.serving, *([Path(index_dir) / before] if before else [])}
 
 
@@ -249,7 +446,7 @@ def _start_generation(plan: _Plan, gen_dir: Path):
         gen_dir.mkdir(parents=True)
         return whoosh_index.create_in(str(gen_dir), build_schema())
     shutil.copytree(plan.base, gen_dir,
-                    ignore=shutil.ignore_patterns(generations.MANIFEST, generations.PLACES))
+                    ignore=shutil.ignore_patterns(generations.MANIFEST, generations.PLACES, ".*"))
     return whoosh_index.open_dir(str(gen_dir))
 
 
@@ -290,7 +487,14 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
 
 def _paragraphs_to_write(plan: _Plan) -> int:
     """A guess from the files' sizes before reading them (about 250 bytes a paragraph)."""
-    return sum(p.stat().st_size for p in plan.to_read) // 250
+    return sum(_size(p) for p in plan.to_read) // 250
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported as unreadable when it is read
 
 
 def _read_all(paths: Iterable[Path]) -> Iterator[tuple[Path, list[Article], list[Skip]]]:

@@ -47,7 +47,16 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _files_under(folder: Path) -> Iterable[Path]:
-    for root, dirs, files in os.walk(folder):
+    """Symlinked folders are followed, each real folder walked once, so a link back up the tree
+    cannot loop. A file symlink is listed as it is: a broken or looping one is then reported
+    as an unreadable skip when read."""
+    walked: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in walked:
+            dirs[:] = []
+            continue
+        walked.add(real)
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             if not name.startswith(".") and _suffix(name) in _READERS:

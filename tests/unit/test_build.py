@@ -13,7 +13,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from index import generations
-from index.build import StrictFailure, reindex
+from index.build import ReindexError, StrictFailure, reindex
 from index.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -103,7 +103,7 @@ def test_deleted_file_disappears_from_the_index(tmp_path, archive):
     settings = settings_for(tmp_path, archive)
     reindex(settings)
     (archive / "b.jsonl").unlink()
-    report = reindex(settings)
+    report = reindex(settings, prune=True)
     assert report.files_deleted == 1 and report.articles == 2
     assert paragraph_ids(settings) == {"a1:0", "a1:1", "a2:0"}
 
@@ -135,7 +135,7 @@ def test_deleting_the_file_that_won_a_duplicate_id_brings_back_the_other_copy(tm
     reindex(settings)
     assert matching_ids(settings, "tea") == set()
     (archive / "a.jsonl").unlink()
-    report = reindex(settings)
+    report = reindex(settings, prune=True)
     assert matching_ids(settings, "tea") == {"a1:0"} and report.skipped == []
 
 
@@ -288,3 +288,120 @@ def test_an_unreadable_date_is_indexed_undated_and_reported(tmp_path):
     assert report.undated == [f"{archive / 'd.jsonl'}: article d1: date 'last Tuesday' is not an ISO 8601 date"]
     assert "Indexed undated (unreadable date): 1" in report.summary_lines()
     assert "d1:0" in paragraph_ids(settings)
+
+
+def test_a_symlink_loop_in_the_archive_is_a_reported_skip(tmp_path, archive):
+    (archive / "loop.txt").symlink_to(archive / "loop.txt")
+    settings = settings_for(tmp_path, archive)
+    report = reindex(settings)
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [("loop.txt", "unreadable")]
+    assert "Too many levels of symbolic links" in report.skipped[0].detail
+    assert report.articles == 3
+
+
+def test_the_manifest_records_a_checksum_of_every_file_of_the_generation(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    gen_dir = generations.serving_generation(settings.index_dir)
+    recorded = generations.read_manifest(gen_dir)[generations.CHECKSUMS]
+    on_disk = {p.relative_to(gen_dir).as_posix() for p in gen_dir.rglob("*") if p.is_file()}
+    assert set(recorded) == on_disk - {generations.MANIFEST}
+    assert generations.verify_generation(gen_dir) is None
+
+
+def damage_a_segment(gen_dir: Path) -> str:
+    segment = max((p for p in gen_dir.iterdir() if p.suffix == ".seg"), key=lambda p: p.stat().st_size)
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 16] = b"\xff" * 16
+    segment.write_bytes(bytes(data))
+    return segment.name
+
+
+def test_a_damaged_serving_generation_is_rebuilt_in_full_not_called_up_to_date(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    name = damage_a_segment(generations.serving_generation(settings.index_dir))
+    report = reindex(settings)
+    assert not report.up_to_date and report.full and report.generation == 2
+    assert report.rebuilt_because == f"{name}: checksum differs from the one recorded at build time"
+    assert report.summary_lines()[0].startswith("The serving generation failed its check")
+    assert generations.verify_generation(generations.serving_generation(settings.index_dir)) is None
+    assert paragraph_ids(settings) == {"a1:0", "a1:1", "a2:0", "b1:0"}
+
+
+def test_an_update_over_a_damaged_generation_leaves_no_generation_without_a_manifest(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    damage_a_segment(generations.serving_generation(settings.index_dir))
+    write_jsonl(archive / "c.jsonl", article("c1", "Tin market quiet."))
+    report = reindex(settings)
+    assert report.full and report.rebuilt_because and report.articles == 4
+    for gen_dir in generations.existing_generations(settings.index_dir):
+        assert (gen_dir / generations.MANIFEST).is_file()
+
+
+def test_the_index_remembers_its_sources_and_a_new_source_adds_to_them(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    other = write_jsonl(tmp_path / "other" / "o.jsonl", article("o1", "Rubber steady.")).parent
+    report = reindex(settings, sources=[other])
+    assert report.sources == [str(archive), str(other)] and report.articles == 4
+    assert reindex(settings).up_to_date  # no --source: the remembered ones, nothing dropped
+
+
+def test_removing_a_source_deletes_its_articles_and_says_how_many(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    other = write_jsonl(tmp_path / "other" / "o.jsonl", article("o1", "Rubber steady.")).parent
+    reindex(settings, sources=[archive, other])
+    report = reindex(settings, remove_sources=[archive])
+    assert (report.sources, report.articles, report.articles_deleted) == ([str(other)], 1, 3)
+    assert "Articles deleted: 3" in report.summary_lines()
+
+
+def test_removing_a_source_the_index_does_not_have_is_refused(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    with pytest.raises(ReindexError, match="is not one of the index's sources"):
+        reindex(settings, remove_sources=[tmp_path / "elsewhere"])
+
+
+def test_a_missing_remembered_source_is_an_error_that_keeps_the_index(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    archive.rename(tmp_path / "unmounted")
+    with pytest.raises(ReindexError, match=f"source {archive} .remembered by the index. is missing.*--remove-source"):
+        reindex(settings)
+    assert generations.serving_generation(settings.index_dir).name == "gen-1"
+
+
+def test_deleting_a_large_share_needs_prune_and_says_how_many_articles_go(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    (archive / "a.jsonl").unlink()
+    with pytest.raises(ReindexError, match=r"would delete 2 of 3 articles \(67%\).*--prune"):
+        reindex(settings)
+    assert generations.serving_generation(settings.index_dir).name == "gen-1"
+    assert reindex(settings, prune=True).articles == 1
+
+
+def test_a_small_deletion_goes_ahead_without_prune(tmp_path, archive):
+    for n in range(10):
+        write_jsonl(archive / f"n{n}.jsonl", article(f"n{n}", f"Story {n}."))
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    (archive / "n0.jsonl").unlink()
+    assert reindex(settings).articles_deleted == 1
+
+
+def segment_count(settings: Settings) -> tuple[int, int]:
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    return len(ix._segments()), ix.doc_count_all() - ix.doc_count()
+
+
+def test_segments_are_merged_when_deleted_documents_pass_the_threshold(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    write_jsonl(archive / "a.jsonl", article("a1", "Sugar harvest late."), article("a2", "Tea."))
+    report = reindex(settings)
+    assert report.merged and segment_count(settings) == (1, 0)
+    assert paragraph_ids(settings) == {"a1:0", "a2:0", "b1:0"}

@@ -109,3 +109,25 @@ def test_source_path_is_absolute_when_given_a_relative_path(tmp_path, monkeypatc
     articles, _ = read_source("a.txt")
     assert articles[0].source_path == str(tmp_path / "a.txt")
 
+
+
+def test_a_symlinked_folder_is_followed(tmp_path):
+    real = touch(tmp_path / "elsewhere" / "a.txt")
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "linked").symlink_to(real.parent)
+    assert discover_files([tmp_path / "archive"]) == [tmp_path / "archive" / "linked" / "a.txt"]
+
+
+def test_a_symlink_loop_between_folders_is_walked_once(tmp_path):
+    kept = touch(tmp_path / "archive" / "sub" / "a.txt")
+    (tmp_path / "archive" / "sub" / "back").symlink_to(tmp_path / "archive")
+    assert discover_files([tmp_path / "archive"]) == [kept]
+
+
+def test_a_looping_file_symlink_is_listed_so_that_its_read_reports_it(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    assert discover_files([tmp_path]) == [loop]
+    articles, skips = read_source(loop)
+    assert (articles, [s.reason for s in skips]) == ([], ["unreadable"])
+    assert skips[0].detail == "Too many levels of symbolic links"
