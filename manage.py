@@ -1,4 +1,4 @@
-"""News Search command line: `reindex`, `search`, `places`, `serve`.
+"""News Search command line: `reindex`, `status`, `search`, `places`, `serve`.
 
 A thin click layer: each command turns its options into a Settings object and one call into
 `index/` or `search/`, then prints the result. No logic of its own lives here.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from index.build import Progress, StrictFailure, reindex
+from index.build import Progress, ReindexError, StrictFailure, index_status, reindex
 from index.explain import places_and_dates
 from index.generations import serving_generation
 from index.lock import LockHolder, LockTimeout
@@ -42,7 +42,12 @@ def cli():
 
 @cli.command(name="reindex")
 @click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
-              help="Archive file or folder (repeatable; default samples/).")
+              help="Archive file or folder to add to the index's sources (repeatable; "
+                   "a first build without one reads samples/).")
+@click.option("--remove-source", "removed", multiple=True, type=click.Path(path_type=Path),
+              help="Drop a source and delete its articles (repeatable).")
+@click.option("--prune", is_flag=True,
+              help="Allow deleting more than 20 % of the articles (files gone from a source).")
 @index_dir_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only changed files.")
 @click.option("--if-needed", is_flag=True,
@@ -50,21 +55,34 @@ def cli():
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1, nothing switched) if anything is skipped.")
-def reindex_command(sources, index_dir, full, if_needed, workers, strict):
+def reindex_command(sources, removed, prune, index_dir, full, if_needed, workers, strict):
     """Read the archive and build a new index generation, then switch to it."""
-    settings = _settings(index_dir=index_dir, sources=sources or None, workers=workers)
+    settings = _settings(index_dir=index_dir, workers=workers)
+    report = _reindex_or_exit(settings, full=full, if_needed=if_needed, strict=strict,
+                              sources=sources or None, remove_sources=removed, prune=prune)
+    for line in report.summary_lines():
+        click.echo(line)
+
+
+def _reindex_or_exit(settings: Settings, **options):
+    """`reindex(...)`, with every failure the operator can act on as one `Error:` line."""
     try:
-        report = reindex(settings, full=full, if_needed=if_needed, strict=strict,
-                         progress=_progress_printer(), on_wait=_say_waiting)
+        return reindex(settings, progress=_progress_printer(), on_wait=_say_waiting, **options)
     except FileNotFoundError as e:
         raise click.ClickException(f"{e}. Check the --source path.") from None
-    except LockTimeout as e:
+    except (LockTimeout, ReindexError) as e:
         raise click.ClickException(str(e)) from None
     except StrictFailure as e:
         for skip in e.skipped:
             click.echo(f"skipped ({skip.reason}): {skip.path} {skip.detail}", err=True)
         raise click.ClickException(f"{e}; the serving index is unchanged.") from None
-    for line in report.summary_lines():
+
+
+@cli.command(name="status")
+@index_dir_option
+def status_command(index_dir):
+    """Show the serving generation, its sources, and what a reindex would do (a dry run)."""
+    for line in index_status(_settings(index_dir=index_dir)).lines():
         click.echo(line)
 
 
@@ -158,7 +176,7 @@ def serve_command(index_dir, host, port):
     if serving_generation(settings.index_dir) is None:
         click.echo(f"No index in {settings.index_dir} yet: building it from "
                    f"{', '.join(map(str, settings.sources))}…", err=True)
-        for line in reindex(settings, progress=_progress_printer(), on_wait=_say_waiting).summary_lines():
+        for line in _reindex_or_exit(settings).summary_lines():
             click.echo(line, err=True)
     try:
         server = make_server(settings)

@@ -334,6 +334,71 @@ def _unchanged_report(index_dir: Path, started: float) -> ReindexReport:
         index_bytes=generations.folder_size(gen_dir))
 
 
+@dataclass(frozen=True)
+class IndexStatus:
+    """The serving generation, its check, its sources, and what a reindex would do now."""
+
+    index_dir: Path
+    serving: Path | None
+    manifest: dict
+    problem: str | None
+    sources: tuple[str, ...]
+    plan: _Plan | None
+    plan_error: str | None
+
+    def lines(self) -> list[str]:
+        lines = [f"Index folder: {self.index_dir}"]
+        if self.serving is None:
+            lines.append("Serving: nothing yet (no complete build).")
+        else:
+            m = self.manifest
+            lines.append(f"Serving: {self.serving.name}, built {m.get('built_at', '?')}, "
+                         f"{m.get('articles', 0):,} articles, {m.get('paragraphs', 0):,} paragraphs, "
+                         f"{_mb(generations.folder_size(self.serving))}")
+            lines.append(f"Check: failed ({self.problem})" if self.problem
+                         else f"Check: all {len(m.get(generations.CHECKSUMS, {}))} files match "
+                              "their checksums")
+        remembered = set(self.manifest.get("sources", ()))
+        lines += [f"Source: {s}" + ("" if s in remembered else " (first build)")
+                  for s in self.sources]
+        lines.append(f"A reindex would {self._would()}")
+        return lines
+
+    def _would(self) -> str:
+        if self.plan_error:
+            return f"fail: {self.plan_error}"
+        plan = self.plan
+        if plan.nothing_to_do:
+            return "do nothing: the index is up to date."
+        if plan.full:
+            why = " (the serving generation failed its check)" if plan.damaged else ""
+            return f"build in full{why}: read {len(plan.to_read)} file(s)."
+        what = (f"read {len(plan.to_read)} new or changed file(s), keep {len(plan.unchanged)} "
+                f"unchanged, delete {len(plan.deleted)} file(s) with {plan.articles_deleted:,} "
+                "article(s)")
+        if plan.articles_deleted > PRUNE_SHARE * plan.articles_now:
+            what += f" (more than {PRUNE_SHARE:.0%} of {plan.articles_now:,}: needs --prune)"
+        return what + "."
+
+
+def index_status(settings: Settings) -> IndexStatus:
+    """What `manage.py status` shows; reads and hashes the sources but writes nothing."""
+    index_dir = Path(settings.index_dir)
+    serving = generations.serving_generation(index_dir)
+    problem = generations.verify_generation(serving) if serving else None
+    try:
+        manifest = generations.read_manifest(serving) if serving else {}
+    except (OSError, ValueError):
+        manifest = {}
+    sources, plan, plan_error = (), None, None
+    try:
+        sources = _sources_to_index(index_dir, settings, None, ())
+        plan = _plan(index_dir, _discover(sources, remembered_sources(index_dir)), False, sources)
+    except (ReindexError, FileNotFoundError) as err:
+        plan_error = str(err)
+    return IndexStatus(index_dir, serving, manifest, problem, sources, plan, plan_error)
+
+
 def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
            progress: Callable[[Progress], None] | None, started: float) -> ReindexReport:
     number = generations.next_generation_number(index_dir)

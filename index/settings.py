@@ -24,7 +24,8 @@ class Settings:
         "Folder holding the index generations (gen-<n>/) and the pointer to the serving one.")
     sources: tuple[Path, ...] = _setting(
         (PROJECT_ROOT / "samples",), "NEWS_SEARCH_SOURCES",
-        "Archive files or folders to index (os.pathsep-separated in the environment).")
+        "Archive files or folders a first build reads; later builds read the sources the index "
+        "remembers (os.pathsep-separated in the environment).")
     workers: int = _setting(
         os.cpu_count() or 1, "NEWS_SEARCH_WORKERS",
         "Worker processes for parsing, annotation and index writing.")

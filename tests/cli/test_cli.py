@@ -146,3 +146,57 @@ def test_an_advanced_syntax_error_names_the_query_argument(tmp_path, archive):
     run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
     result = run("search", "(coffee", "--mode", "advanced", "--index-dir", tmp_path / "idx")
     assert result.exit_code == 2 and "Invalid value for QUERY" in result.output
+
+
+def test_status_shows_the_serving_generation_its_sources_and_a_dry_run(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    write_jsonl(archive / "b.jsonl", {"id": "b1", "title": "Tin", "paragraphs": ["Tin was quiet."]})
+    result = run("status", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].startswith("Serving: gen-1, built ") and "2 articles, 3 paragraphs" in lines[1]
+    assert lines[2].startswith("Check: all ") and lines[3] == f"Source: {archive}"
+    assert lines[4] == "A reindex would read 1 new or changed file(s), keep 1 unchanged, delete 0 file(s) with 0 article(s)."
+    assert not (tmp_path / "idx" / "gen-2").exists()
+
+
+def test_reindex_without_source_uses_the_remembered_ones(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("reindex", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0 and "up to date (generation 1)" in result.output
+
+
+def test_a_large_deletion_without_prune_is_one_error_line_and_changes_nothing(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    (archive / "a.jsonl").unlink()
+    write_jsonl(archive / "c.jsonl", {"id": "c1", "title": "C", "paragraphs": ["Copper."]})
+    result = run("reindex", "--index-dir", tmp_path / "idx", "--workers", 1)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: this reindex would delete 2 of 2 articles (100%)")
+    assert "--prune" in result.output and len(result.output.strip().splitlines()) == 1
+    pruned = run("reindex", "--index-dir", tmp_path / "idx", "--workers", 1, "--prune")
+    assert pruned.exit_code == 0 and "Articles deleted: 2" in pruned.output
+
+
+def test_remove_source_drops_its_articles_and_says_how_many(tmp_path, archive):
+    other = write_jsonl(tmp_path / "other" / "o.jsonl",
+                        {"id": "o1", "title": "O", "paragraphs": ["Rubber."]}).parent
+    run("reindex", "--source", archive, "--source", other, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("reindex", "--remove-source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    assert result.exit_code == 0, result.output
+    assert "Articles deleted: 2" in result.output and f"Sources: {other}" in result.output
+
+
+def test_serve_first_build_from_a_missing_source_is_one_error_line(tmp_path):
+    result = run("serve", "--index-dir", tmp_path / "idx", "--port", 0,
+                 env={"NEWS_SEARCH_SOURCES": str(tmp_path / "absent")})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: ") and "absent" in result.output
+
+
+def test_serve_first_build_behind_a_held_lock_is_one_error_line(tmp_path, archive, lock_held_elsewhere):
+    holder = lock_held_elsewhere(tmp_path / "idx")
+    result = run("serve", "--index-dir", tmp_path / "idx", "--port", 0,
+                 env={"NEWS_SEARCH_SOURCES": str(archive), "NEWS_SEARCH_LOCK_TIMEOUT": "0.3"})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: another reindex (process {holder.pid}")
