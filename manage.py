@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 
 from index.build import Progress, ReindexError, StrictFailure, index_status, reindex
-from index.explain import places_and_dates
+from index.explain import article_day, places_and_dates, places_and_dates_json
 from index.generations import serving_generation
 from index.lock import LockHolder, LockTimeout
+from index.places import Gazetteer
 from index.settings import Settings
 from search import NoIndexError, QueryError, SearchService
 from search.server import make_server
@@ -148,22 +149,38 @@ def search_command(query, index_dir, date_from, date_to, places, sort, page, pag
 
 @cli.command(name="places")
 @click.argument("text", required=False)
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the text from this file instead.")
+@click.option("--file", "paths", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the text from this file instead (repeatable).")
 @click.option("--date", "article_date", default=None,
               help="The article's date (YYYY-MM-DD), the context for dates without a year.")
-def places_command(text, path, article_date):
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per text: {file, places, dates}, with spans and coordinates.")
+def places_command(text, paths, article_date, as_json):
     """Print the places and dates found in TEXT, with their character spans."""
-    if (text is None) == (path is None):
+    if (text is None) == (not paths):
         raise click.UsageError("give either TEXT or --file PATH")
-    if path is not None:
-        text = path.read_text(encoding="utf-8")
     try:
-        lines = places_and_dates(text, article_date)
+        day = article_day(article_date)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--date") from None
-    for line in lines:
-        click.echo(line)
+    gazetteer = Gazetteer.load()
+    for path in paths or [None]:
+        if path is not None:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as e:
+                raise click.BadParameter(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})",
+                                         param_hint="--file") from None
+        if as_json:
+            found = places_and_dates_json(text, gazetteer, day)
+            click.echo(json.dumps({"file": str(path) if path else None, **found},
+                                  ensure_ascii=False))
+            continue
+        if len(paths) > 1:
+            click.echo(f"{path}:")
+        for line in places_and_dates(text, gazetteer, day):
+            click.echo(line)
 
 
 @cli.command(name="serve")
