@@ -1,19 +1,21 @@
-"""The HTTP layer: `create_app` builds a Bottle app whose JSON routes are thin doors onto one
-`SearchService`, with one error shape for every failure. Must not import Whoosh or `index/`
-internals (only `Settings`): all search logic lives behind the service.
+"""The HTTP layer: `create_app` builds a Bottle app whose JSON routes and HTML pages are thin
+doors onto one `SearchService`, with one error shape for every failure. Must not import Whoosh
+or `index/` internals (only `Settings`): all search logic lives behind the service.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from bottle import Bottle, FormsDict, HTTPError, HTTPResponse, request, response
+from bottle import (Bottle, FormsDict, HTTPError, HTTPResponse, SimpleTemplate, request,
+                    response, static_file)
 
 from index.settings import Settings
-from search import NoIndexError, NotFoundError, QueryError, SearchService
+from search import NoIndexError, NotFoundError, QueryError, SearchService, page
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +36,23 @@ NO_INDEX_MESSAGE = (f"No search index has been built yet. Run `{REINDEX_HINT}` t
 # catch-all), each mapped to the code our clients see in the error body.
 FRAMEWORK_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                     500: "internal_error"}
-HOME_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>News Search</title></head>
-<body><h1>News Search</h1>
-<p>A full-text search service over a news archive: paragraphs with highlighted matches,
-filtered by date and place.</p>
-<p>The JSON API is described by its <a href="/api/openapi.json">OpenAPI document</a>;
-try <a href="/api/search?q=oil">/api/search?q=oil</a>.</p>
-</body></html>
-"""
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+STATIC_DIR = Path(__file__).with_name("static")
+# Every page: our own script and style files only (nothing inline, nothing third-party), no
+# plugins, no framing, forms only back to us.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                           "base-uri 'none'; frame-ancestors 'none'")
+HTML_HEADERS = {"Content-Type": HTML_TYPE, "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+# Pages link static files with their content's hash (`?v=`), so a linked copy never changes;
+# a request without the current hash revalidates (ETag) instead.
+STATIC_CACHE_VERSIONED = "public, max-age=31536000, immutable"
+STATIC_CACHE_UNVERSIONED = "no-cache"
+# The pages for Bottle's own errors outside /api/: (title, message); `{path}` is the request's.
+FRAMEWORK_PAGES = {400: ("Bad request", "The request could not be read."),
+                   404: ("Page not found", "There is no page at {path}."),
+                   405: ("Not allowed", "This address only answers GET requests.")}
 
 
 def create_app(settings: Settings, service: SearchService | None = None) -> Bottle:
@@ -54,9 +64,21 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
         app.install(_ClosesService(service))
     openapi = OPENAPI_PATH.read_text(encoding="utf-8")
 
+    pages = _Pages()
+
     @app.get("/")
-    def home():
-        return HTTPResponse(HOME_PAGE, status=200, headers={"Content-Type": HTML_TYPE})
+    @pages.html
+    def search_page():
+        return page.search_view(service, query_params(request.query))
+
+    @app.get("/article/<article_id:path>")
+    @pages.html
+    def article_page(article_id: str):
+        return page.article_view(service, article_id, query_params(request.query))
+
+    @app.get("/static/<name:path>")
+    def static(name: str):
+        return pages.static(name)
 
     @app.get("/api/search")
     @_json_api
@@ -86,7 +108,7 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
         return HTTPResponse(openapi, status=200, headers={"Content-Type": JSON_TYPE})
 
     for status_code in FRAMEWORK_ERRORS:
-        app.error(status_code)(_framework_error)
+        app.error(status_code)(pages.unless_api(_framework_error))
     return app
 
 
@@ -206,3 +228,81 @@ class _ClosesService:
 
     def close(self) -> None:
         self.service.close()
+
+
+class _Pages:
+    """The HTML side of the app: pages rendered from `search.page` views with the security
+    headers, static files with cache headers, and every failure as a page, never a traceback."""
+
+    def __init__(self):
+        files = sorted(p for p in STATIC_DIR.iterdir() if p.is_file())
+        self.versions = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in files}
+        self.assets = {name: f"/static/{name}?v={v}" for name, v in self.versions.items()}
+        self.templates = {name: SimpleTemplate(name=name, lookup=[str(TEMPLATES_DIR)])
+                          for name in ("search", "article", "error")}
+        # Rendered now, so that a broken template fails at start-up rather than on a request.
+        self.internal_error_page = self.render(page.error_view(
+            500, "Something went wrong", INTERNAL_ERROR_MESSAGE, "Try again in a moment."))
+
+    def render(self, view: page.View) -> str:
+        return self.templates[view.template].render(**view.data, assets=self.assets)
+
+    def html(self, handler: Callable[..., page.View]) -> Callable[..., HTTPResponse]:
+        """Wrap a route that returns a `page.View`: render it, and each failure as its page.
+
+        The one boundary for the pages where any unexpected exception is caught: logged with
+        its traceback, answered with a 500 page without one.
+        """
+        @functools.wraps(handler)
+        def route(*args, **kwargs) -> HTTPResponse:
+            try:
+                view = _view_or_error_page(handler, *args, **kwargs)
+                return HTTPResponse(self.render(view), status=view.status,
+                                    headers={**HTML_HEADERS, **view.headers})
+            except Exception:  # noqa: BLE001 — the documented boundary, see the docstring
+                log.exception("unexpected error answering %s %s", request.method, request.fullpath)
+                return HTTPResponse(self.internal_error_page, status=500, headers=HTML_HEADERS)
+        return route
+
+    def static(self, name: str) -> HTTPResponse:
+        answer = static_file(name, root=str(STATIC_DIR))
+        if isinstance(answer, HTTPError):
+            # Missing, unreadable or outside the folder (403): to a reader all are "not here".
+            return HTTPError(404)
+        current = request.query.get("v") == self.versions.get(name)
+        answer.set_header("Cache-Control",
+                          STATIC_CACHE_VERSIONED if current else STATIC_CACHE_UNVERSIONED)
+        answer.set_header("X-Content-Type-Options", "nosniff")
+        return answer
+
+    def unless_api(self, json_handler: Callable[[HTTPError], str]) -> Callable[[HTTPError], str]:
+        """Bottle's own errors as pages, except under /api, which keeps its JSON errors."""
+        def handler(error: HTTPError) -> str:
+            if request.path == "/api" or request.path.startswith("/api/"):
+                return json_handler(error)
+            for name, value in HTML_HEADERS.items():
+                response.set_header(name, value)
+            if error.status_code not in FRAMEWORK_PAGES:
+                log.error("unexpected error answering %s %s\n%s", request.method,
+                          request.fullpath, error.traceback)
+                response.status = 500
+                return self.internal_error_page
+            title, message = FRAMEWORK_PAGES[error.status_code]
+            return self.render(page.error_view(error.status_code, title,
+                                               message.format(path=request.path)))
+        return handler
+
+
+def _view_or_error_page(handler: Callable[..., page.View], *args, **kwargs) -> page.View:
+    """The route's view, or the page for a failure the reader or operator can act on."""
+    try:
+        return handler(*args, **kwargs)
+    except QueryError as e:
+        return page.error_view(400, "Bad request", e.message)
+    except NotFoundError as e:
+        return page.error_view(404, "Not found", f"{e}.", "It may have been removed from "
+                               "the archive; search for it again.")
+    except NoIndexError as e:
+        return page.error_view(503, "No search index yet", _no_index_message(e),
+                               "The search page answers as soon as the index is built.",
+                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

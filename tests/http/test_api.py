@@ -133,8 +133,8 @@ def test_home_page_is_html_linking_the_openapi_document(app):
     assert 'href="/api/openapi.json"' in res.text
 
 
-@pytest.mark.parametrize("path", ["/api/nothing", "/nothing/here", "/api/articles/", "/api"])
-def test_unknown_path_is_json_404(app, path):
+@pytest.mark.parametrize("path", ["/api/nothing", "/api/nothing/here", "/api/articles/", "/api"])
+def test_unknown_api_path_is_json_404(app, path):
     assert_error(app.get(path, expect_errors=True), 404, "not_found")
 
 

@@ -1,0 +1,38 @@
+% rebase('base', page_title=page_title, assets=assets)
+<main id="main" class="article-page">
+<p class="back"><a href="{{back_url}}">← {{'Back to the results' if back_url != '/' else 'Search the archive'}}</a></p>
+<article>
+<header class="article-header">
+<h1{{!' class="lead-title"' if title_is_lead else ''}}>{{title}}</h1>
+<p class="meta">
+% if date:
+<time datetime="{{date}}">{{date_text}}</time>
+% else:
+<span>Undated</span>
+% end
+% if dateline:
+· <span>{{dateline}}</span>
+% end
+% if author:
+· <span>{{author}}</span>
+% end
+</p>
+% if places:
+<ul class="place-links" aria-label="Places in this article">
+% for place in places:
+<li><a href="{{place['href']}}">{{place['name']}}</a></li>
+% end
+</ul>
+% end
+% if q:
+<p class="marked-note">Words of your search “{{q}}” are marked.</p>
+% end
+</header>
+% for paragraph in paragraphs:
+<p id="{{paragraph['anchor']}}" class="para">{{!paragraph['html']}}</p>
+% end
+% if source_url:
+<p class="source"><a href="{{source_url}}" rel="noopener noreferrer nofollow">The article at its source</a></p>
+% end
+</article>
+</main>
