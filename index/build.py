@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 
 from index import generations
 from index.lock import LockHolder, ReindexLock
-from index.model import Article, Skip
+from index.model import MAX_PARAGRAPH_CHARS, Article, Skip
 from index.places import Gazetteer
 from index.schema import SCHEMA_VERSION, build_schema
 from index.settings import Settings
@@ -89,6 +89,7 @@ class ReindexReport:
     files_deleted: int = 0
     skipped: list[Skip] = field(default_factory=list)
     undated: list[str] = field(default_factory=list)  # "path: article id: what was wrong"
+    split: list[str] = field(default_factory=list)  # "path: article id: N paragraph(s) split"
     seconds: float = 0.0
     index_bytes: int = 0
     sources: list[str] = field(default_factory=list)
@@ -128,6 +129,10 @@ class ReindexReport:
         if self.undated:
             lines.append(f"Indexed undated (unreadable date): {len(self.undated)}")
             lines += _first(SUMMARY_ROWS, self.undated)
+        if self.split:
+            lines.append(f"Articles with paragraphs over {MAX_PARAGRAPH_CHARS:,} characters, "
+                         f"split at sentence ends: {len(self.split)}")
+            lines += _first(SUMMARY_ROWS, self.split)
         return lines
 
     def skipped_by_reason(self) -> dict[str, list[Skip]]:
@@ -429,7 +434,8 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         articles=manifest["articles"], paragraphs=manifest["paragraphs"],
         paragraphs_written=written.paragraphs, files_read=len(plan.to_read),
         files_unchanged=len(plan.unchanged), files_deleted=len(plan.deleted),
-        skipped=written.skipped, undated=written.undated, seconds=time.monotonic() - started,
+        skipped=written.skipped, undated=written.undated, split=written.split,
+        seconds=time.monotonic() - started,
         index_bytes=generations.folder_size(gen_dir), sources=list(plan.sources),
         articles_deleted=0 if plan.full else plan.articles_deleted,
         rebuilt_because=plan.damaged, merged=merged)
@@ -520,6 +526,7 @@ class _Written:
     per_file: dict[str, dict] = field(default_factory=dict)
     skipped: list[Skip] = field(default_factory=list)
     undated: list[str] = field(default_factory=list)
+    split: list[str] = field(default_factory=list)
     paragraphs: int = 0
 
 
@@ -538,6 +545,8 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
                 writer.add_article(article)
             written.undated += [f"{path}: article {a.id}: {a.date_problem}"
                                 for a in articles if a.date_problem]
+            written.split += [f"{path}: article {a.id}: {a.paragraphs_split} paragraph(s) split"
+                              for a in articles if a.paragraphs_split]
             paragraphs = sum(len(a.paragraphs) for a in articles)
             written.paragraphs += paragraphs
             written.per_file[str(path)] = {
