@@ -5,6 +5,7 @@ The read side calls `serving_generation` and `read_manifest`; nothing here impor
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 PLACES = "places.json"
+# Server processes hold a shared flock on this file while a generation is open for reading.
+READERS = ".readers"
 CHECKSUMS = "checksums"  # manifest key: {path relative to the generation: "<bytes>:<crc32>"}
 _BLOCK = 1 << 20
 _GEN_NAME = re.compile(r"^gen-(\d+)$")
@@ -80,14 +83,64 @@ def switch_to(index_dir: Path, gen_dir: Path) -> None:
 
 
 def remove_stale_generations(index_dir: Path, keep: set[Path]) -> list[Path]:
-    """Delete every gen-<n> not in `keep` (older ones and the leftovers of killed builds)."""
+    """Delete every gen-<n> not in `keep` (older ones and the leftovers of killed builds) that
+    no server process is reading; one still read goes at a later build's clean-up."""
     removed = []
     keep_names = {Path(k).name for k in keep}
     for folder in existing_generations(index_dir):
-        if folder.name not in keep_names:
-            shutil.rmtree(folder, ignore_errors=True)
+        if folder.name not in keep_names and remove_if_unread(folder):
             removed.append(folder)
     return removed
+
+
+class ReaderHold:
+    """A server process's shared lock on a generation's READERS file while it has the
+    generation open; `release()` lets a builder remove the folder again."""
+
+    def __init__(self, fd: int | None):
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops its flock
+
+
+def hold_for_reading(gen_dir: Path) -> ReaderHold:
+    """Take a shared flock on `gen_dir/READERS` (created if missing) for as long as a reader
+    has the generation open. Locks die with their process, so a killed server holds nothing.
+    A folder the reader may not write to is read without a hold (nothing guards it then)."""
+    path = Path(gen_dir) / READERS
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return ReaderHold(None)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return ReaderHold(fd)
+
+
+def remove_if_unread(folder: Path) -> bool:
+    """Delete a generation folder unless a server process holds it for reading (see
+    `hold_for_reading`); True when it was removed. The exclusive lock is kept while deleting,
+    so no reader can take the folder meanwhile."""
+    try:
+        fd = os.open(Path(folder) / READERS, os.O_RDONLY)
+    except FileNotFoundError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(fd)
+    return True
 
 
 def folder_size(folder: Path) -> int:
