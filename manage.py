@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from index.build import Progress, ReindexError, StrictFailure, index_status, reindex
 from index.explain import article_day, places_and_dates, places_and_dates_json
@@ -91,19 +93,40 @@ def _say_waiting(holder: LockHolder) -> None:
     click.echo(f"Another reindex is running ({holder.describe()}); waiting for it…", err=True)
 
 
-def _progress_printer():
-    """A progress bar on a terminal; plain progress lines when output is piped or logged."""
-    interactive = sys.stderr.isatty()
+def _progress_printer(interactive: bool | None = None, seconds_between_lines: float = 10.0):
+    """A tqdm bar of bytes read, with articles and the time left, on a terminal; plain lines
+    when output is piped or logged: one per finished file, and one every
+    `seconds_between_lines` while a large file is read."""
+    interactive = sys.stderr.isatty() if interactive is None else interactive
+    bar = None
+    files_done = 0
+    last_line = started = time.monotonic()
 
     def show(p: Progress) -> None:
+        nonlocal bar, files_done, last_line
         if interactive:
-            width = 30
-            filled = width * p.files_done // max(p.files_total, 1)
-            click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.files_done}/{p.files_total} files, "
-                       f"{p.paragraphs:,} paragraphs", nl=p.files_done == p.files_total, err=True)
-        else:
+            if bar is None:
+                bar = tqdm(total=p.bytes_total, unit="B", unit_scale=True,
+                           desc="reading", file=sys.stderr, dynamic_ncols=True)
+            bar.set_postfix_str(f"{p.files_done}/{p.files_total} files, {p.articles:,} articles",
+                                refresh=False)
+            bar.update(p.bytes_done - bar.n)
+            if p.files_done == p.files_total:
+                bar.close()
+            return
+        now = time.monotonic()
+        if p.files_done > files_done:
+            files_done = p.files_done
             click.echo(f"indexed {p.files_done}/{p.files_total} files ({p.paragraphs:,} paragraphs): "
                        f"{p.path}", err=True)
+        elif now - last_line >= seconds_between_lines and p.bytes_done:
+            left = (now - started) * (p.bytes_total - p.bytes_done) / p.bytes_done
+            click.echo(f"read {p.bytes_done / max(p.bytes_total, 1):.0%} of "
+                       f"{tqdm.format_sizeof(p.bytes_total, 'B')} ({p.articles:,} articles), "
+                       f"about {tqdm.format_interval(left)} left: {p.path}", err=True)
+        else:
+            return
+        last_line = now
     return show
 
 

@@ -28,7 +28,8 @@ from index.model import MAX_PARAGRAPH_CHARS, Article, Skip
 from index.places import Gazetteer
 from index.schema import SCHEMA_VERSION, build_schema
 from index.settings import Settings
-from index.sources import discover_files, read_source
+from index.sources import Batch, discover_files, read_tasks
+from index.sources.pool import run_in_order
 from index.writers import article_writer
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,15 @@ class StrictFailure(Exception):
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a build has read: bytes of the files to read (what a time-left estimate rests
+    on, since one web archive can hold most of the work), files finished, articles and
+    paragraphs so far, and the file the latest batch came from."""
+
+    bytes_done: int
+    bytes_total: int
     files_done: int
     files_total: int
+    articles: int
     paragraphs: int
     path: str
 
@@ -538,9 +546,12 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
     with article_writer(ix, gazetteer, workers, WRITER_LIMIT_MB) as writer:
         for stale in [*plan.deleted, *(str(p) for p in plan.to_read if str(p) in plan.base_files)]:
             writer.delete_source(stale)
-        for n, (path, articles, skips) in enumerate(_read_all(plan.to_read), start=1):
-            articles, duplicates = _drop_duplicate_ids(articles, taken_ids, path)
-            written.skipped.extend([*skips, *duplicates])
+        done = Progress(0, sum(map(_size, plan.to_read)), 0, len(plan.to_read), 0, 0, "")
+        for batch in _read_all(plan.to_read, settings.workers):
+            path = batch.path
+            articles, duplicates = _drop_duplicate_ids(batch.articles, taken_ids, path)
+            skips = [*batch.skips, *duplicates]
+            written.skipped.extend(skips)
             for article in articles:
                 writer.add_article(article)
             written.undated += [f"{path}: article {a.id}: {a.date_problem}"
@@ -549,19 +560,21 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
                               for a in articles if a.paragraphs_split]
             paragraphs = sum(len(a.paragraphs) for a in articles)
             written.paragraphs += paragraphs
-            written.per_file[str(path)] = {
-                "sha256": plan.hashes[str(path)], "articles": len(articles),
-                "paragraphs": paragraphs, "article_ids": [a.id for a in articles],
-                "skipped": [dataclasses.asdict(s) for s in [*skips, *duplicates]],
-            }
+            # A web archive comes in many batches: its entry adds them up.
+            entry = written.per_file.setdefault(path, {
+                "sha256": plan.hashes[path], "articles": 0, "paragraphs": 0,
+                "article_ids": [], "skipped": []})
+            entry["articles"] += len(articles)
+            entry["paragraphs"] += paragraphs
+            entry["article_ids"] += [a.id for a in articles]
+            entry["skipped"] += [dataclasses.asdict(s) for s in skips]
+            done = dataclasses.replace(
+                done, bytes_done=done.bytes_done + batch.bytes_read,
+                files_done=done.files_done + batch.last, articles=done.articles + len(articles),
+                paragraphs=written.paragraphs, path=path)
             if progress:
-                progress(Progress(n, len(plan.to_read), written.paragraphs, str(path)))
+                progress(done)
     return written
-
-
-def _paragraphs_to_write(plan: _Plan) -> int:
-    """A guess from the files' sizes before reading them (about 250 bytes a paragraph)."""
-    return sum(_size(p) for p in plan.to_read) // 250
 
 
 def _size(path: Path) -> int:
@@ -571,10 +584,15 @@ def _size(path: Path) -> int:
         return 0  # reported as unreadable when it is read
 
 
-def _read_all(paths: Iterable[Path]) -> Iterator[tuple[Path, list[Article], list[Skip]]]:
-    for path in paths:
-        articles, skips = read_source(path)
-        yield path, articles, skips
+def _paragraphs_to_write(plan: _Plan) -> int:
+    """A guess from the files' sizes before reading them (about 250 bytes a paragraph)."""
+    return sum(_size(p) for p in plan.to_read) // 250
+
+
+def _read_all(paths: Iterable[Path], workers: int) -> Iterator[Batch]:
+    """Every file's batches, in order. Page extraction (HTML, web archives) runs on `workers`
+    processes; a web archive streams, a few pages per batch."""
+    return run_in_order((task for path in paths for task in read_tasks(path)), workers)
 
 
 def _article_ids_kept(plan: _Plan) -> set[str]:

@@ -26,6 +26,9 @@ class Article:
     url: str
     source_path: str
     paragraphs: tuple[str, ...] = field(default_factory=tuple)
+    # The language the source declares (`en`, `pt-BR`), "" when it says none. Every article
+    # goes through the one English analyzer whatever its language (README: archive formats).
+    language: str = ""
     # Set when the source gave a date that could not be read: the article is still indexed,
     # undated, and the reindex summary says so instead of losing the date silently.
     date_problem: str = ""

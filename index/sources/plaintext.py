@@ -4,10 +4,9 @@ paragraphs separated by blank lines. Imports only `index.model` and the shared t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from index.model import Article, Skip
-from index.sources.text import blank_line_paragraphs, clean, iso_day
+from index.sources.text import blank_line_paragraphs, clean, file_article_id, iso_day
 
 # Tolerant of spacing, case, a colon after "date" and a missing "By". A first line counts as
 # the header only when what follows "date" starts with a digit or is "By", so an article
@@ -16,7 +15,7 @@ _HEADER = re.compile(r"[ \t]*date\b:?(?P<when>.*?)(?:[ \t]by\b(?P<author>.*))?",
 
 
 def parse(text: str, source_path: str) -> tuple[list[Article], list[Skip]]:
-    """The one article of a `.txt` file; its id is the file name without extension."""
+    """The one article of a `.txt` file; its id is the file name without extensions."""
     first, _, rest = text.lstrip().partition("\n")
     header = _header(first)
     (when, author), body = (header, rest) if header else (("", ""), text)
@@ -25,7 +24,7 @@ def parse(text: str, source_path: str) -> tuple[list[Article], list[Skip]]:
         return [], [Skip(source_path, "empty", "no text after the date line")]
     date = iso_day(when) if when else None
     article = Article(
-        id=Path(source_path).stem, title="", date=date, author=author, dateline="", url="",
+        id=file_article_id(source_path), title="", date=date, author=author, dateline="", url="",
         source_path=source_path, paragraphs=paragraphs,
         date_problem=f"date {when!r} is not YYYY-MM-DD" if when and date is None else "",
     )

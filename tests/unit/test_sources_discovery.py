@@ -13,8 +13,9 @@ def touch(path, text="Some text.\n"):
     return path
 
 
-def test_supported_suffixes_are_the_three_formats():
-    assert SUPPORTED_SUFFIXES == (".txt", ".jsonl", ".sgm")
+def test_supported_suffixes_are_the_archive_formats():
+    assert SUPPORTED_SUFFIXES == (".txt", ".jsonl", ".sgm", ".html", ".htm", ".rss", ".atom",
+                                  ".xml", ".warc")
 
 
 def test_folder_is_searched_recursively_for_supported_files_only(tmp_path):
