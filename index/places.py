@@ -38,6 +38,9 @@ TOWN_POPULATION = 15_000
 _LOWER_WORDS = frozenset({"de", "da", "do", "dos", "das", "del", "la", "le", "les", "am", "an",
                           "and", "of", "the", "on", "upon", "es", "al"})
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# A word in capitals long enough not to be an acronym that is also a place's name ("US", "UK"
+# are aliases in capitals already).
+_LONG_CAPITALS = re.compile(r"\b[A-Z]{4,}\b")
 _DATELINE_DATE = re.compile(
     r",?\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b.*$",
     re.IGNORECASE | re.DOTALL)
@@ -135,6 +138,9 @@ class Gazetteer:
         if not text:
             return []
         searched = fold_in_place(title_case_capitals(text))
+        if searched is text and _LONG_CAPITALS.search(text):
+            # A dateline or a shouted name inside ordinary text: "CHARLESTON, W.Va. (AP) --".
+            searched = fold_in_place(_LONG_CAPITALS.sub(_title_word, text))
         found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
                  for start, end in _longest_whole_words(self._automaton, searched)
                  if self._names[searched[start:end]]]
@@ -286,6 +292,8 @@ def _is_clear(places: tuple[Place, ...]) -> bool:
     """True when a name's default reading can stand as context on its own: it is not a small
     town, and any other reading is a town of under 15,000 people (Atlanta, not Atlanta, Texas):
     the long tail of towns must not take names like Atlanta out of the context."""
+    if places[0].kind in ("region", "county") and all(p.kind == "city" for p in places[1:]):
+        return True  # "Ontario" the province, not Ontario, California
     return not _is_small_city(places[0]) and all(_is_town(p) for p in places[1:])
 
 
@@ -316,14 +324,21 @@ def _needed_level(place: Place) -> int:
 
 
 def _choose(places: tuple[Place, ...], context: _Context) -> Place:
+    """The default reading, unless the context supports another one more: by naming it, a place
+    in it or its region (level 2), or by naming its country (level 1) when that reading is not
+    tiny beside the default or the default is a city whose country the text never names
+    ("London" in a story that names Canada and not the UK is London, Ontario)."""
     default = best = places[0]
     if len(places) == 1:
         return default
     best_level = context.level(default)
+    default_country_unnamed = (default.kind == "city"
+                               and default.country_code not in context.countries)
     for place in places[1:]:
         level = context.level(place)
         if level > best_level and (
-                level == 2 or place.population >= CONTEXT_POPULATION_RATIO * default.population):
+                level == 2 or place.population >= CONTEXT_POPULATION_RATIO * default.population
+                or (default_country_unnamed and not _is_town(place))):
             best, best_level = place, level
     return best
 
