@@ -27,6 +27,8 @@ ORDER = ("q", "mode", "match", "expand", "from", "to", "mentioned_from", "mentio
 FACETS_ASKED = "place,country,month,year"
 # Parameters with a visible control on the form; an error on any other one is shown above it.
 FORM_FIELDS = ("q", "from", "to", "place", "sort", "match", "group", "mode", "expand")
+# The controls folded under "Dates, places and options", counted on it when in use.
+FOLDED_FIELDS = ("from", "to", "place", "sort", "match", "group", "mode", "expand")
 # Carried through a new submission of the form without a control of their own.
 HIDDEN_FIELDS = ("mentioned_from", "mentioned_to", "page_size")
 PAGE_WINDOW = 2          # numbered page links on each side of the current one
@@ -165,6 +167,7 @@ def _form(state: State, error: QueryError | None = None,
         "places": [{"value": value, "label": names.get(value, value)}
                    for value in state.get("place", [])],
         "hidden": [(name, value) for name in HIDDEN_FIELDS for value in state.get(name, [])],
+        "in_use": sum(len(state.get(name, [])) for name in FOLDED_FIELDS),
         "error": None if error is None else {"param": error.param, "message": error.message,
                                               "field": error_field},
     }

@@ -16,8 +16,8 @@
 <p id="q-error" class="field-error">{{error['message']}}</p>
 % end
 </div>
-<details class="options"{{!' open' if field not in (None, 'q') or from_ or to or places or advanced or match_any or group_article or expand or sort != 'relevance' else ''}}>
-<summary>Dates, places and options</summary>
+<details class="options"{{!' open' if field not in (None, 'q') else ''}}>
+<summary>Dates, places and options{{' (%d in use)' % in_use if in_use else ''}}</summary>
 <div class="option-grid">
 <div class="field">
 <label for="from">From</label>

@@ -151,7 +151,7 @@ def test_paging_forward_then_opening_an_article_and_coming_back(site, page):
     page.goto(site + "/?q=oil")
     page.locator(".pages a[rel=next]").click()
     page.wait_for_url(re.compile(r"page=2"))
-    assert page.locator(".pages [aria-current=page]").inner_text() == "Page 2"
+    assert page.locator(".pages [aria-current=page]").text_content() == "Page 2"
     first_title = page.locator(".hit-title a").first
     title = first_title.inner_text()
     first_title.click()
@@ -161,11 +161,11 @@ def test_paging_forward_then_opening_an_article_and_coming_back(site, page):
     assert target.count() == 1 and target.locator("mark").inner_text().lower() == "oil"
     page.locator(".back a").click()
     page.wait_for_url(re.compile(r"/\?q=oil&page=2$"))
-    assert page.locator(".pages [aria-current=page]").inner_text() == "Page 2"
+    assert page.locator(".pages [aria-current=page]").text_content() == "Page 2"
     page.go_back()
     page.wait_for_url(re.compile(r"/article/"))
     page.go_back()
-    assert page.locator(".pages [aria-current=page]").inner_text() == "Page 2"
+    assert page.locator(".pages [aria-current=page]").text_content() == "Page 2"
 
 
 def test_a_bad_date_shows_the_message_beside_the_field(site, page):
