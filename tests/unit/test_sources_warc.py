@@ -6,12 +6,17 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from index.build import reindex
+from index.lock import ReindexLock
 from index.settings import Settings
 from index.sources import PAGES_PER_TASK, read_source, read_tasks
 from index.sources.pool import run_in_order
@@ -150,3 +155,42 @@ def test_shared_pages_inside_one_warc_give_the_articles_of_the_html_files(tmp_pa
 
 def read_source_all(folder):
     return [a for path in sorted(folder.glob("*.html.gz")) for a in read_source(path)[0]]
+
+
+def spawned_workers(pid: int) -> list[int]:
+    """The pids of `pid`'s children started by multiprocessing's spawn (Linux /proc)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        children += [int(c) for c in task.read_text().split()]
+    return [c for c in children if b"spawn_main" in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_extraction_workers_die_with_a_killed_reindex_and_leave_the_lock_free(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    write_warc(archive / "big.warc.gz", [("page", URL.format(n), story(n)) for n in range(400)])
+    reindex_process = subprocess.Popen(
+        [sys.executable, "manage.py", "reindex", "--source", str(archive), "--index-dir",
+         str(tmp_path / "idx"), "--workers", "2"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(workers := spawned_workers(reindex_process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 2, "the extraction workers never started"
+    reindex_process.kill()
+    reindex_process.wait()
+    deadline = time.monotonic() + 10
+    while any(_cmdline(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_cmdline(w) for w in workers)
+    with ReindexLock(tmp_path / "idx", timeout=1):
+        pass
