@@ -1,82 +1,13 @@
-"""Helpers for the fault suite: the real `manage.py` in a subprocess, the processes it started,
-and a small size-limited folder (tmpfs) for the full-disk cases."""
+"""Fixtures for the fault suite: a Reuters archive big enough for sub-writers, and a small
+size-limited folder (tmpfs) for the full-disk cases."""
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
-SAMPLE_REUTERS = PROJECT / "samples" / "reut2-000.sgm"
-
-
-def manage(*args, user: str | None = None, env: dict | None = None,
-           timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python manage.py ARGS` to the end, as the operator would, and return what it printed."""
-    return subprocess.run([sys.executable, str(PROJECT / "manage.py"), *map(str, args)],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=timeout, user=user,
-                          env={**os.environ, "NEWS_SEARCH_WORKERS": "2", **(env or {})})
-
-
-def start_manage(*args, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(PROJECT / "manage.py"), *map(str, args)],
-                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-
-
-def children_of(pid: int) -> list[int]:
-    """The live child processes of `pid` (Linux /proc)."""
-    try:
-        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    return [int(c) for c in listed]
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return condition()
-
-
-def last_line(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
-def serving_name(index_dir: Path) -> str:
-    return (index_dir / "CURRENT").read_text().strip()
-
-
-def write_jsonl(path: Path, *records: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def small_archive(folder: Path, articles: int = 3) -> Path:
-    for n in range(articles):
-        write_jsonl(folder / f"f{n}.jsonl",
-                    {"id": f"a{n}", "title": f"Story {n}", "date": "1987-03-02",
-                     "paragraphs": [f"Cocoa prices rose in Bahia, report {n}.", "Oil was steady."]})
-    return folder
+from faultkit import SAMPLE_REUTERS
 
 
 @pytest.fixture
@@ -90,13 +21,13 @@ def reuters_archive(tmp_path) -> Path:
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 20 MB tmpfs mounted on a fresh folder, unmounted after the test; skips when this
+    """A 40 MB tmpfs mounted on a fresh folder, unmounted after the test; skips when this
     machine cannot mount one (not root, or no permission in a container)."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(folder)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(folder)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a 20 MB tmpfs here: {mounted.stderr.strip() or 'mount failed'}")
+        pytest.skip(f"cannot mount a 40 MB tmpfs here: {mounted.stderr.strip() or 'mount failed'}")
     yield folder
     subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from conftest import (alive, children_of, manage, serving_name, small_archive, start_manage,
+from faultkit import (alive, children_of, manage, serving_name, small_archive, start_manage,
                       wait_until)
 
 pytestmark = pytest.mark.slow
