@@ -64,7 +64,7 @@ def search_view(service: SearchService, params: Params) -> View:
     return View(200, "search", {**_form(state, names=_place_names(body)),
                                 "results": _results(state, body),
                                 "archive": None,
-                                "page_title": f"{q or 'Everything'} – News Search"})
+                                "page_title": f"{q or 'Browsing the archive'} – News Search"})
 
 
 def article_view(service: SearchService, article_id: str, params: Params) -> View:

@@ -97,7 +97,7 @@
 <p class="intro">{{'{:,}'.format(archive['articles'] or 0)}} articles in {{'{:,}'.format(archive['paragraphs'] or 0)}} paragraphs.
 Type a few words; narrow by date or place; open an article at the paragraph that matched.</p>
 % else:
-<h1 class="results-title">{{('Results for “' + q + '”') if q else 'All articles, newest first'}}</h1>
+<h1 class="results-title">{{('Results for “' + q + '”') if q else 'Browsing the archive'}}</h1>
 <p class="summary" role="status">
 % unit = results['unit'] + ('' if results['total'] == 1 else 's')
 {{'{:,}'.format(results['total'])}} {{unit}}
