@@ -262,28 +262,44 @@ def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozens
 
 
 class _Context:
-    """What the unambiguous names of an article say: which places and countries it is about."""
+    """What the names of an article say: which places and countries it is about.
 
-    def __init__(self, ids: frozenset[str], countries: frozenset[str]):
+    `ids`: the places (and the regions and countries above them) of names with one clear
+    reading. `regions`: every region or county any name may mean ("Georgia" may be the state).
+    `countries`: the countries of clear names, and of names all of whose readings lie in one
+    country ("DeKalb County" is in the US whichever of its six states it is).
+    """
+
+    def __init__(self, ids: frozenset[str], regions: frozenset[str], countries: frozenset[str]):
         self.ids = ids
+        self.regions = regions
         self.countries = countries
 
     @classmethod
     def of(cls, candidates: Iterable[_Candidate]) -> "_Context":
         ids: set[str] = set()
+        regions: set[str] = set()
         countries: set[str] = set()
         for c in candidates:
-            if _is_clear(c.places) or (len(c.places) == 1 and c.places[0].kind != "city"):
+            if _is_clear(c.places):
                 place = c.places[0]
                 ids.add(place.id)
                 ids.update(place.ancestor_ids)
                 countries.add(place.country_code)
-        return cls(frozenset(ids), frozenset(countries))
+            elif not all(_is_small_city(p) for p in c.places):
+                codes = {p.country_code for p in c.places}
+                if len(codes) == 1:
+                    countries.update(codes)
+            regions.update(p.id for p in c.places if p.kind in ("region", "county"))
+        return cls(frozenset(ids), frozenset(regions), frozenset(countries))
 
     def level(self, place: Place) -> int:
-        """2: the place, a place under it or above it is named; 1: its country is; else 0."""
+        """2: the place, a place under it or above it is named, or its region may be ("Athens"
+        in a text naming "Georgia" is Athens, Georgia); 1: its country is named; else 0."""
         # The last ancestor is the country: naming the country alone is only level 1.
-        if place.id in self.ids or any(a in self.ids for a in place.ancestor_ids[:-1]):
+        regions = place.ancestor_ids[:-1]
+        if (place.id in self.ids or any(a in self.ids for a in regions)
+                or any(a in self.regions for a in regions)):
             return 2
         return 1 if place.country_code in self.countries else 0
 
@@ -292,7 +308,7 @@ def _is_clear(places: tuple[Place, ...]) -> bool:
     """True when a name's default reading can stand as context on its own: it is not a small
     town, and any other reading is a town of under 15,000 people (Atlanta, not Atlanta, Texas):
     the long tail of towns must not take names like Atlanta out of the context."""
-    if places[0].kind in ("region", "county") and all(p.kind == "city" for p in places[1:]):
+    if places[0].kind != "city" and all(p.kind == "city" for p in places[1:]):
         return True  # "Ontario" the province, not Ontario, California
     return not _is_small_city(places[0]) and all(_is_town(p) for p in places[1:])
 
