@@ -87,7 +87,7 @@ def article_view(service: SearchService, article_id: str, params: Params) -> Vie
         "author": article["author"], "dateline": article["dateline"],
         "source_url": _web_link(article["url"]),
         "places": [{"name": p["name"], "href": _href({"place": [p["id"]]}, {})} for p in places],
-        "paragraphs": [{"anchor": f"p{p['para']}", "html": p["html"], "marked": bool(p["matches"])}
+        "paragraphs": [{"anchor": f"p{p['para']}", "html": p["html"]}
                        for p in article["paragraphs"]],
         "q": q, "back_url": back_url,
     })
@@ -180,7 +180,10 @@ def _results(state: State, body: dict) -> dict:
     unit = "article" if query["group"] == "article" else "paragraph"
     names = _place_names(body)
     back = _query_string(state)
-    hits = [_hit(state, hit, query["q"], back) for hit in body["hits"]]
+    # A place the filter already covers (given by name, or a city of a filtered country) would
+    # add nothing: its tag on a hit is no link.
+    covered = set(state.get("place", [])) | set(query["place"])
+    hits = [_hit(state, hit, query["q"], back, covered) for hit in body["hits"]]
     return {
         "total": body["total"], "unit": unit, "took_ms": body["took_ms"],
         "first": (body["page"] - 1) * body["page_size"] + 1 if hits else 0,
@@ -199,7 +202,7 @@ def _results(state: State, body: dict) -> dict:
     }
 
 
-def _hit(state: State, hit: dict, q: str, back: str) -> dict:
+def _hit(state: State, hit: dict, q: str, back: str, covered: set[str]) -> dict:
     title = (hit.get("title") or "").strip()
     active = state.get("place", [])
     article = quote(str(hit["article_id"]), safe="")
@@ -208,8 +211,8 @@ def _hit(state: State, hit: dict, q: str, back: str) -> dict:
         "title": title or _lead(hit.get("text", "")), "title_is_lead": not title,
         "date": hit.get("date"), "date_text": _date_text(hit.get("date")),
         "places": [{"name": p.get("name") or p["id"],
-                    "href": _href(state, {"place": active + [p["id"]]})}
-                   for p in hit.get("places", []) if p["id"] not in active],
+                    "href": None if p["id"] in covered else _href(state, {"place": active + [p["id"]]})}
+                   for p in hit.get("places", [])],
         "snippet": hit["snippet"],
         "href": f"/article/{article}?{link}#p{hit['para']}",
         "matching_paragraphs": hit.get("matching_paragraphs"),

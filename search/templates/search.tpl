@@ -145,7 +145,11 @@ Type a few words; narrow by date or place; open an article at the paragraph that
 % if hit['places']:
 <ul class="place-links" aria-label="Places: add as a filter">
 % for place in hit['places']:
+% if place['href']:
 <li><a href="{{place['href']}}">{{place['name']}}</a></li>
+% else:
+<li><span class="filtered">{{place['name']}}</span></li>
+% end
 % end
 </ul>
 % end

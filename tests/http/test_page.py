@@ -128,6 +128,12 @@ def test_hit_places_are_links_adding_the_place_to_the_current_search(app):
     assert link_params(links["Aghdam"]) == {"q": ["restoration"], "place": ["geonames:148619"]}
 
 
+def test_a_hit_place_the_filter_already_covers_is_no_link(app):
+    res = app.get("/", {"q": "restoration", "place": "azerbaijan"})
+    assert [s.get_text() for s in res.html.select(".hit .place-links .filtered")][:1] == ["Azerbaijan"]
+    assert "Azerbaijan" not in [a.get_text() for a in res.html.select(".hit .place-links a")]
+
+
 def test_untitled_article_is_named_by_its_lead(odd_app):
     res = odd_app.get("/", {"q": "harbour"})
     title = res.html.select_one(".hit-title a")
