@@ -51,7 +51,8 @@ def page_article(page: Page) -> Article | Skip:
     except UnicodeDecodeError as err:
         return Skip(page.source_path, "undecodable", f"{where}{err.reason}")
     document = trafilatura.bare_extraction(html, url=page.url or None, **_EXTRACTION)
-    paragraphs = _lines(document.text) if document is not None and document.text else ()
+    title = clean(document.title or "") if document is not None else ""
+    paragraphs = _without_headline(_lines(document.text), title) if document and document.text else ()
     characters = sum(map(len, paragraphs))
     if characters < MIN_ARTICLE_CHARACTERS:
         found = f" (only {characters} characters of text)" if characters else ""
@@ -59,7 +60,7 @@ def page_article(page: Page) -> Article | Skip:
     written = document.date or ""
     day = iso_day(written) if written else None
     return Article(
-        id=page.article_id, title=clean(document.title or ""), date=day,
+        id=page.article_id, title=title, date=day,
         author=clean(document.author or ""), dateline="", url=page.url or document.url or "",
         source_path=page.source_path, paragraphs=paragraphs, language=page_language(html),
         date_problem=f"date {written!r} is not YYYY-MM-DD" if written and day is None else "",
@@ -70,6 +71,14 @@ def _lines(text: str) -> tuple[str, ...]:
     """trafilatura's text puts each paragraph, heading, list item and table row on a line."""
     cleaned = (clean(line) for line in text.split("\n"))
     return tuple(line for line in cleaned if line)
+
+
+def _without_headline(paragraphs: tuple[str, ...], title: str) -> tuple[str, ...]:
+    """The text without its first line when that is the headline, which is the article's title
+    already (on the shared benchmark pages: F1 0.962 -> 0.964, docs/benchmarks.md)."""
+    if paragraphs and title and paragraphs[0].casefold() == title.casefold():
+        return paragraphs[1:]
+    return paragraphs
 
 
 def page_language(html: str) -> str:

@@ -73,6 +73,11 @@ def test_page_metadata_title_date_author_canonical_url_language(tmp_path):
         "https://news.example.org/2021/04/08/aghdam-restoration", "en", str(path))
 
 
+def test_headline_is_the_title_not_a_paragraph(tmp_path):
+    [article] = read_source(write(tmp_path, "aghdam.html", page()))[0]
+    assert article.paragraphs == tuple(ARTICLE)
+
+
 def test_id_is_the_file_name_without_its_extensions(tmp_path):
     assert read_source(write(tmp_path, "2021.story-1.htm", page()))[0][0].id == "2021.story-1"
 
