@@ -600,7 +600,7 @@ def _names(countries: Iterable[Place], states: Iterable[Place],
         add(alias, place)
     ordinary: dict[str, list[Place]] = {}
     for place in [*countries, *states, *cities]:
-        for variant in _variants(place.name):
+        for variant in _variants(place.name, short=place.kind == "city"):
             if place.kind == "city" and (variant in stop or len(variant) < 3):
                 continue
             ordinary.setdefault(variant, []).append(place)
@@ -622,10 +622,18 @@ def _size_rank(place: Place) -> tuple[int, int]:
     return (kind, -place.population)
 
 
-def _variants(name: str) -> Iterator[str]:
+# The river or region that German and Austrian official town names add, which news leaves out
+# ("Ludwigshafen am Rhein", "Halle (Saale)", "Freiburg im Breisgau").
+_NAME_QUALIFIER = re.compile(r" (?:am|an der|im|in der|ob der|bei) [A-ZÄÖÜ].*$| \(.*\)$")
+
+
+def _variants(name: str, short: bool = False) -> Iterator[str]:
     """The keys a name is matched under, accent-folded as the searched text is: the name, "St."
-    for "Saint", and its form in capitals' title-casing ("USA" → "Usa")."""
+    for "Saint", and its form in capitals' title-casing ("USA" → "Usa"); with `short`, also
+    the name without a qualifier ("Ludwigshafen")."""
     forms = [name, ascii_fold(name)]
+    if short and _NAME_QUALIFIER.search(name):
+        forms.append(_NAME_QUALIFIER.sub("", name))
     if name.startswith("Saint "):
         forms.append("St. " + name[6:])
     forms.append(title_case_capitals(name.upper()))
