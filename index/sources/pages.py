@@ -99,7 +99,10 @@ def html_paragraphs(fragment: str) -> tuple[str, ...]:
     for element in list(root.iter(*_NOT_TEXT)):
         element.drop_tree()
     for element in root.iter(etree.Element):
-        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if tag in _BLOCKS:
             element.text = "\n\n" + (element.text or "")
             element.tail = "\n\n" + (element.tail or "")
+        elif tag in ("td", "th"):
+            element.tail = " " + (element.tail or "")  # cells of a row: words, not one word
     return blank_line_paragraphs(root.text_content())

@@ -140,6 +140,11 @@ def test_html_fragment_splits_at_blocks_and_line_breaks_and_drops_scripts():
                                          "Two & more", "tail")
 
 
+def test_html_fragment_table_rows_are_paragraphs_of_their_cells():
+    fragment = "<table><tr><th>City</th><th>Votes</th></tr><tr><td>Baku</td><td>120</td></tr></table>"
+    assert html_paragraphs(fragment) == ("City Votes", "Baku 120")
+
+
 def test_plain_text_fragment_splits_at_blank_lines_and_decodes_entities():
     assert html_paragraphs("One &amp; two.\n\nThree.") == ("One & two.", "Three.")
 
