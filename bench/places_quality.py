@@ -1,5 +1,6 @@
 """Places and dates quality and speed: Reuters country-level P/R/F1, datelines, the seed article,
-paragraphs per second, gazetteer load time and memory.
+paragraphs per second, gazetteer load time and memory, and how matching time grows with the
+length of one paragraph (100 KB against 800 KB: about 8 when linear, 64 when quadratic).
 
     python bench/places_quality.py [--shared ../shared] [--errors 30]
 
@@ -51,21 +52,36 @@ def main() -> None:
     parser.add_argument("--errors", type=int, default=0, help="print the N commonest errors")
     args = parser.parse_args()
     load_seconds, load_mb = load_cost()
-    print(f"gazetteer load: {load_seconds:.2f} s, peak RSS of a fresh process {load_mb:.0f} MB")
+    print(f"gazetteer load: {load_seconds:.2f} s of CPU, peak RSS of a fresh process {load_mb:.0f} MB")
     gazetteer = Gazetteer.load()
     reuters_quality(gazetteer, args.shared / "data" / "reuters21578", args.errors)
     seed_check(gazetteer, args.shared / "data" / "seed")
+    long_paragraph_growth(gazetteer, args.shared / "data" / "reuters21578")
 
 
 def load_cost() -> tuple[float, float]:
     """Seconds to load the gazetteer and the peak RSS (MB) of a process that only does that."""
     code = ("import json, resource, sys, time; sys.path.insert(0, %r); "
-            "t = time.perf_counter(); from index.places import Gazetteer; Gazetteer.load(); "
-            "print(json.dumps([time.perf_counter() - t, "
+            "t = time.process_time(); from index.places import Gazetteer; Gazetteer.load(); "
+            "print(json.dumps([time.process_time() - t, "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))") % str(ROOT)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, mb = json.loads(out.stdout)
     return seconds, mb
+
+
+def long_paragraph_growth(gazetteer: Gazetteer, folder: Path) -> None:
+    """Time to match one paragraph of 100 KB and one of 800 KB of Reuters text (no splitting)."""
+    articles, _ = read_source(next(iter(sorted(folder.glob("reut2-0[01][0-9].sgm")))))
+    text = " ".join(p for a in articles for p in a.paragraphs)
+    seconds = []
+    for size in (100_000, 800_000):
+        paragraph = (text * (size // len(text) + 1))[:size]
+        start = time.process_time()
+        gazetteer.find(paragraph)
+        seconds.append(time.process_time() - start)
+    print(f"one paragraph: 100 KB {seconds[0]:.2f} s, 800 KB {seconds[1]:.2f} s of CPU, "
+          f"ratio {seconds[1] / seconds[0]:.1f} (8 is linear)")
 
 
 def reuters_labels(path: Path) -> dict[str, list[str]]:
@@ -101,11 +117,11 @@ def reuters_quality(gazetteer: Gazetteer, folder: Path, show_errors: int) -> Non
         labels = reuters_labels(path)
         articles, _ = read_source(path)
         for article in articles:
-            start = time.perf_counter()
+            start = time.process_time()
             found = gazetteer.find_in_article(article)
             for text in article.paragraphs:
                 extract_mentioned_dates(text, article.date)
-            seconds += time.perf_counter() - start
+            seconds += time.process_time() - start
             paragraphs += len(article.paragraphs)
             gold = {by_code[c] for c in labels.get(article.id, [])}
             if not gold:
@@ -139,7 +155,7 @@ def reuters_quality(gazetteer: Gazetteer, folder: Path, show_errors: int) -> Non
           f"P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})")
     print(f"datelines resolved to a labelled country: {dateline_ok}/{dateline_total} "
           f"= {dateline_ok / max(dateline_total, 1):.1%}")
-    print(f"speed (places + dates, one process): {paragraphs / seconds:,.0f} paragraphs/s "
+    print(f"speed (places + dates, one process, CPU time): {paragraphs / seconds:,.0f} paragraphs/s "
           f"({paragraphs} paragraphs)")
     for key, count in errors.most_common(show_errors):
         print(f"  {count:5d} {key}  {examples.get(key, [])[:3]}")
