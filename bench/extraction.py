@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -139,22 +140,33 @@ def _ratio(tp: float, other: float) -> float:
 
 def speed(folder: Path, truth: dict, count: int, tmp: Path) -> None:
     """Pages/s of extraction alone (read + extract, no indexing) and of a full reindex, on a
-    WARC of `count` pages (the 61 pages repeated under distinct URLs), with 1 and 2 workers."""
+    WARC of `count` pages (the 61 pages repeated under distinct URLs), with 1 and 2 workers.
+    The peak memory after extraction shows whether reading streams (compare two `count`s)."""
     pages = pages_of(folder, truth)
     repeated = [(f"{url}#copy-{n}", html) for n in range(count // len(pages) + 1)
                 for url, html in pages][:count]
     archive = write_warc(tmp / "speed.warc.gz", repeated)
     print(f"WARC of {count} pages, {archive.stat().st_size / 1e6:.1f} MB gzipped")
     for workers in (1, 2):
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), _cpu_seconds()
         read = sum(len(b.articles) for b in run_in_order(read_tasks(archive), workers))
-        seconds = time.monotonic() - started
-        print(f"workers={workers}: extraction {read} pages in {seconds:.1f} s = {read / seconds:.1f} pages/s")
+        seconds, cpu = time.monotonic() - started, _cpu_seconds() - cpu_before
+        print(f"workers={workers}: extraction {read} pages in {seconds:.1f} s = {read / seconds:.1f} pages/s "
+              f"({cpu:.1f} CPU s = {read / cpu:.1f} pages per CPU second); peak memory of this "
+              f"process so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    for workers in (1, 2):
         settings = Settings.from_env({}, index_dir=tmp / f"idx-{workers}", sources=(archive,),
                                      workers=workers)
         report = reindex(settings, full=True)
         print(f"workers={workers}: reindex {report.articles} articles in {report.seconds:.1f} s = "
               f"{report.articles / report.seconds:.1f} pages/s ({report.paragraphs:,} paragraphs)")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes: on a shared machine,
+    pages per CPU second is the figure that does not depend on what else runs."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 if __name__ == "__main__":
