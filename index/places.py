@@ -238,6 +238,27 @@ def _pairs_resolved(candidates: list[_Candidate], text: str) -> list[_Candidate]
 _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Lt|Sgt|Capt|Det|Cpl|Gen|Col|Maj|Prof"
                            r"|Rev|Sheriff|Officer|Judge|Mayor|Coach|Deputy|Trooper)\.? $")
 _WORD_BEFORE = re.compile(r"(?<![\w.])([A-Z][a-z]+) $")
+# A middle initial or a quoted nickname before the surname ("Ronnie M. Campbell", "Hal" Rogers).
+_INITIAL_OR_NICKNAME_BEFORE = re.compile(r"[A-Z][a-z]+ [A-Z]\. $|[A-Z][a-z]+[”\"] $")
+# A capitalised word after a small town's name: a surname ("Sidney Johnson"), unless it is a word
+# that names what is in or of the town ("Grand Ledge Police", "Paris High School").
+_WORD_AFTER = re.compile(r" ([A-Z][a-z]+)\b")
+_TOWN_NOUNS = frozenset({
+    "Police", "Fire", "Sheriff", "County", "City", "Town", "Township", "Village", "Borough",
+    "Council", "Mayor", "Board", "Public", "High", "Middle", "Elementary", "School", "Schools",
+    "Academy", "College", "University", "Community", "Area", "Regional", "Memorial", "Hospital",
+    "Medical", "Health", "Library", "Airport", "Park", "Street", "Road", "Avenue", "Boulevard",
+    "Highway", "Square", "Center", "Centre", "Hall", "Church", "Chamber", "Planning", "Water",
+    "Housing", "Municipal", "District", "Department", "Court", "Station", "Harbor", "Harbour",
+    "River", "Lake", "Bay", "Valley", "Beach", "Falls", "Heights", "Hills", "Springs", "Creek",
+    "Main", "Downtown", "Historical", "Museum", "Zoo", "Rotary", "Lions", "Kiwanis", "Times",
+    "Post", "News", "Herald", "Journal", "Tribune", "Gazette", "Star", "Observer", "Daily",
+    "Register", "Courier", "Record", "Press", "State", "National", "International", "Farmers",
+    "Bridge", "Mall", "Plaza", "Market", "Little", "Youth", "Senior", "Citizens",
+    "Residents", "Business", "Economic", "Development", "Utilities", "Transit", "Parks",
+    "Recreation", "Office", "Commission", "Commissioners", "Club", "Society", "Region",
+    "Metro", "Unified", "Independent", "Catholic", "Baptist", "Methodist",
+    "Presbyterian", "Lutheran", "First", "Christian", "Jewish", "Islamic", "Muslim"})
 _SPEECH_AFTER = re.compile(r" (?:said|says|told|added|stated|explained|noted|wrote|asked|"
                            r"testified|pleaded|argued|replied|admitted)\b")
 # Capitalised words that often stand before a real town name: they do not make it a surname.
@@ -253,12 +274,16 @@ def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozens
     if any(p.kind != "city" for p in candidate.places):
         return False
     before = text[max(0, candidate.start - 24):candidate.start]
-    if _TITLE_BEFORE.search(before):
+    if _TITLE_BEFORE.search(before) or _INITIAL_OR_NICKNAME_BEFORE.search(before):
         return True
     word = _WORD_BEFORE.search(before)
     if word and word.group(1).lower() not in function_words:
         return True
-    return _SPEECH_AFTER.match(text, candidate.end) is not None
+    if _SPEECH_AFTER.match(text, candidate.end):
+        return True
+    after = _WORD_AFTER.match(text, candidate.end)
+    return (after is not None and after.group(1) not in _TOWN_NOUNS
+            and all(_is_small_city(p) for p in candidate.places))
 
 
 class _Context:
