@@ -9,10 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from whoosh import columns, fields
-from whoosh.analysis import LowercaseFilter, PyStemmerFilter, RegexTokenizer, StopFilter
+from whoosh.analysis import (CharsetFilter, KeywordAnalyzer, LowercaseFilter, PyStemmerFilter,
+                             RegexTokenizer, StopFilter)
+
+from index.folding import FOLDING
 
 # 2: the Snowball English stop list (index/data/english_stop.txt) replaces Whoosh's default.
-SCHEMA_VERSION = 2
+# 3: accents fold (café = cafe, Bakü = Baku) in text, title, the spelling words and places.
+SCHEMA_VERSION = 3
 
 STOP_LIST_FILE = Path(__file__).with_name("data") / "english_stop.txt"
 
@@ -22,8 +26,15 @@ def stop_words() -> frozenset[str]:
     return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
+def fold_filter() -> CharsetFilter:
+    """Accent folding: a token's text loses its accents; its character offsets still point at
+    the original letters, so highlighting marks "café" for the query "cafe"."""
+    return CharsetFilter(FOLDING)
+
+
 def text_analyzer():
-    """English words, lower-cased, stop words dropped, Snowball-stemmed by the C stemmer.
+    """English words, lower-cased, accents folded, stop words dropped, Snowball-stemmed by the
+    C stemmer.
 
     PyStemmer instead of Whoosh's pure-Python Porter stemmer: the stemmer is the hottest
     call while indexing. The Snowball stop list rather than Whoosh's 34 words: question words
@@ -32,7 +43,7 @@ def text_analyzer():
     No possessive filter: the tokenizer already splits "Reagan's" into "reagan" and "s", and
     the stop filter drops one-letter tokens.
     """
-    return (RegexTokenizer() | LowercaseFilter() | StopFilter(stop_words())
+    return (RegexTokenizer() | LowercaseFilter() | fold_filter() | StopFilter(stop_words())
             | PyStemmerFilter("english", cachesize=100_000))
 
 
@@ -45,8 +56,8 @@ def build_schema() -> fields.Schema:
       indexed (numeric terms cost a fifth of indexing time); the read side loads it into an
       array for date filters, date sorting and month facets. `para` is stored only.
     - `place_ids` holds each mentioned place's id and the ids of its ancestors, so a country
-      filter finds paragraphs that only name its cities; `places` holds the lower-cased
-      canonical names of the places themselves, for `place:` queries.
+      filter finds paragraphs that only name its cities; `places` holds the lower-cased,
+      accent-folded canonical names of the places themselves, for `place:` queries.
     - `mentioned` holds dates found in the text as `YYYY-MM-DD` (day) or `YYYY-MM` (month).
     - `places_json` and `mentions_json` are stored, never indexed: what a hit shows.
     """
@@ -63,7 +74,7 @@ def build_schema() -> fields.Schema:
         dateline=fields.STORED(),
         url=fields.STORED(),
         source=fields.ID(stored=True),
-        places=fields.KEYWORD(commas=True, lowercase=True),
+        places=fields.KEYWORD(analyzer=KeywordAnalyzer(lowercase=True, commas=True) | fold_filter()),
         place_ids=fields.KEYWORD(commas=True),
         mentioned=fields.KEYWORD(commas=True),
         places_json=fields.STORED(),

@@ -1,32 +1,36 @@
 """The serving generation's places (its places.json): lookup by name or id, close matches,
-autocomplete. Plain Python over plain dicts; imports neither Whoosh nor the service."""
+autocomplete; names compare accent-folded (Sao Paulo finds São Paulo). Plain Python over plain
+dicts; imports neither Whoosh nor the service."""
 from __future__ import annotations
 
 import difflib
 from collections import defaultdict
 
+from index.folding import fold
+
 
 class PlaceDirectory:
-    """Places by id and by lower-cased name (a name may belong to several places: Georgia)."""
+    """Places by id and by folded name (a name may belong to several places: Georgia)."""
 
     def __init__(self, places: dict[str, dict]):
         self.places = places
         self._by_id = {pid.lower(): pid for pid in places}
         self._by_name: dict[str, list[str]] = defaultdict(list)
-        for pid, place in places.items():
-            self._by_name[str(place.get("name", "")).lower()].append(pid)
+        self._folded = {pid: fold(str(place.get("name", ""))) for pid, place in places.items()}
+        for pid, name in self._folded.items():
+            self._by_name[name].append(pid)
 
     def ids_for(self, value: str) -> list[str]:
-        """Ids named by `value` (an id or a name, any case); empty when unknown."""
+        """Ids named by `value` (an id, or a name in any case, with or without its accents);
+        empty when unknown."""
         key = value.strip().lower()
         if key in self._by_id:
             return [self._by_id[key]]
-        return list(self._by_name.get(key, []))
+        return list(self._by_name.get(fold(key), []))
 
     def close_names(self, value: str, n: int = 3) -> list[str]:
-        names = {p.get("name", "") for p in self.places.values()}
-        lowered = {name.lower(): name for name in names if name}
-        return [lowered[m] for m in difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.6)]
+        names = {folded: self.places[pid]["name"] for pid, folded in self._folded.items() if folded}
+        return [names[m] for m in difflib.get_close_matches(fold(value), list(names), n=n, cutoff=0.6)]
 
     def public(self, pid: str) -> dict:
         """The place as hits show it: id, name, kind, country, country_code."""
@@ -35,10 +39,9 @@ class PlaceDirectory:
 
     def completions(self, prefix: str, counts: dict[str, int], limit: int) -> list[dict]:
         """Places whose name (or a word of it) starts with `prefix`, most frequent first."""
-        key = prefix.strip().lower()
+        key = fold(prefix.strip())
         found = []
-        for pid, place in self.places.items():
-            name = str(place.get("name", "")).lower()
+        for pid, name in self._folded.items():
             if not key or name.startswith(key) or any(w.startswith(key) for w in name.split()):
                 if counts.get(pid, 0) > 0:
                     found.append(pid)

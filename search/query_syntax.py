@@ -10,11 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from whoosh import query
-from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
 from whoosh.qparser import AndGroup, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.qparser.plugins import FieldAliasPlugin
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from index.folding import FOLDING
 from search.params import QueryError
 from search.query_tree import (All, Any, Dependence, Everything, Expansion, Feedback, Nothing,
                                Phrase, Places, WithBonus, Word)
@@ -26,7 +27,9 @@ FUZZY_MAX_DISTANCE = 2
 ADVANCED_FIELDS = {"title": "title", "text": "text", "place": "places"}
 SUPPORTED = 'the advanced syntax is AND, OR, NOT, (groups), "phrase", field:value, prefix*, word~'
 
-_WORD_TOKENIZER = RegexTokenizer() | LowercaseFilter()
+# The query's words as the `places` field holds place names: lower-cased, accents folded, no
+# stop words dropped ("Isle of Man"), not stemmed.
+_WORD_TOKENIZER = RegexTokenizer() | LowercaseFilter() | CharsetFilter(FOLDING)
 
 
 @dataclass(frozen=True)

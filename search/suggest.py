@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from index.folding import fold
+
 SPELLING_FIELD = "spell_text"
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
 # Words this short have too many close neighbours for a correction to be a good guess.
@@ -17,7 +19,8 @@ SEARCHED_FIELDS = ("text", "title")
 
 def corrected_query(q: str, reader) -> str | None:
     """`q` with each unknown word replaced by the most frequent indexed word within edit
-    distance 1 (else 2) sharing its first letter; None when nothing changes.
+    distance 1 (else 2) sharing its first letter; None when nothing changes. Words compare
+    accent-folded, as the index holds them: "café" is the known "cafe", not a typo of "cash".
 
     The corrector scans the word list (tens of milliseconds), so it runs only for words that
     `needs_correction` finds unknown: ordinary queries never pay for it.
@@ -27,11 +30,11 @@ def corrected_query(q: str, reader) -> str | None:
     out, pos = [], 0
     for m in _WORD.finditer(q):
         word = m.group(0)
-        lower = word.lower()
+        folded = fold(word)
         replacement = None
-        if needs_correction(lower, reader):
+        if needs_correction(folded, reader):
             corrector = corrector or reader.corrector(SPELLING_FIELD)
-            replacement = _best(corrector, lower)
+            replacement = _best(corrector, folded)
         out.append(q[pos:m.start()])
         if replacement:
             out.append(_same_case(word, replacement))
@@ -44,10 +47,10 @@ def corrected_query(q: str, reader) -> str | None:
 
 
 def needs_correction(word: str, reader) -> bool:
-    """Whether a lower-cased query word is unknown to the index: long enough to guess at, not
-    a number, absent from the spelling list, not a stop word (the analyzer drops those, and
-    the spelling list never holds them), and none of its stems in text or title (a title-only
-    word such as a ticker symbol is absent from the spelling list yet finds hits)."""
+    """Whether a lower-cased, accent-folded query word is unknown to the index: long enough to
+    guess at, not a number, absent from the spelling list, not a stop word (the analyzer drops
+    those, and the spelling list never holds them), and none of its stems in text or title (a
+    title-only word such as a ticker symbol is absent from the spelling list yet finds hits)."""
     if len(word) < MIN_WORD or word.isdigit() or (SPELLING_FIELD, word) in reader:
         return False
     stems = [t.text for t in reader.schema[SEARCHED_FIELDS[0]].analyzer(word)]
