@@ -146,13 +146,16 @@ def _progress_printer(interactive: bool | None = None, seconds_between_lines: fl
               help="simple (default): words and quoted phrases; advanced: AND/OR/NOT, field:value, prefix*, word~.")
 @click.option("--match", type=click.Choice(["all", "any"]), default=None,
               help="all (default): every word required, relaxed to any when nothing matches; any: ranked by any word.")
+@click.option("--expand", is_flag=True,
+              help="Add related words (pseudo-relevance feedback) to --match any: hits may lack the query's words.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body instead of a list.")
 def search_command(query, index_dir, date_from, date_to, places, sort, page, page_size, group,
-                   mode, match, as_json):
+                   mode, match, expand, as_json):
     """Search the index from the command line (the same search as /api/search)."""
     settings = _settings(index_dir=index_dir)
     params = {"q": query, "from": date_from, "to": date_to, "place": list(places), "sort": sort,
-              "page": page, "page_size": page_size, "group": group, "mode": mode, "match": match}
+              "page": page, "page_size": page_size, "group": group, "mode": mode, "match": match,
+              "expand": "true" if expand else None}
     service = SearchService(settings.index_dir, settings)
     try:
         body = service.search({k: v for k, v in params.items() if v not in (None, [])})

@@ -23,8 +23,9 @@ MATCHES = ("all", "any")
 SORTS = ("relevance", "newest", "oldest")
 GROUPS = ("paragraph", "article")
 FACETS = ("place", "country", "year", "month")
+BOOLEANS = {"true": True, "false": False}
 KNOWN = ("q", "mode", "match", "from", "to", "mentioned_from", "mentioned_to", "place",
-         "sort", "page", "page_size", "group", "facets")
+         "sort", "page", "page_size", "group", "facets", "expand")
 # Parameters that may be given more than once (`place=a&place=b`, `facets=place&facets=year`).
 REPEATABLE = ("place", "facets")
 
@@ -61,6 +62,8 @@ class SearchParams:
     page_size: int = 10
     group: str = "paragraph"
     facets: tuple[str, ...] = DEFAULT_FACETS
+    # Pseudo-relevance feedback: related words join the query, so hits may lack its words.
+    expand: bool = False
 
     @property
     def offset(self) -> int:
@@ -74,6 +77,7 @@ class SearchParams:
             "mentioned_from": _iso(self.mentioned_from), "mentioned_to": _iso(self.mentioned_to),
             "place": list(place_ids), "sort": self.sort, "page": self.page,
             "page_size": self.page_size, "group": self.group, "facets": list(self.facets),
+            "expand": self.expand,
         }
 
 
@@ -102,6 +106,7 @@ def parse_params(raw: Mapping[str, str | Sequence[str]]) -> SearchParams:
         page=page, page_size=page_size,
         group=_choice(values, "group", GROUPS),
         facets=_facets(raw.get("facets")),
+        expand=_boolean(values, "expand", False),
     )
 
 
@@ -159,6 +164,15 @@ def _choice(values: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
         raise QueryError(name, f"{name} must be one of {', '.join(allowed)}, "
                                f"not {_shown(values[name])}")
     return value
+
+
+def _boolean(values: dict[str, str], name: str, default: bool) -> bool:
+    raw = values.get(name)
+    if raw is None:
+        return default
+    if raw.lower() not in BOOLEANS:
+        raise QueryError(name, f"{name} must be true or false, not {_shown(raw)}")
+    return BOOLEANS[raw.lower()]
 
 
 def _integer(values: dict[str, str], name: str, default: int, minimum: int) -> int:

@@ -40,9 +40,10 @@ class SimpleQuery:
     words: tuple[str, ...]  # the unstemmed, lower-cased words, for spelling suggestions
     pairs: tuple = ()       # Dependence of each two neighbouring query words: proximity
 
-    def tree(self, match_all: bool, ranked: bool = True, feedback: bool = True):
+    def tree(self, match_all: bool, ranked: bool = True, feedback: bool = False):
         """The query tree; `ranked=False` keeps only what decides membership (no proximity
-        bonuses, no feedback), `feedback=False` drops the expansion of match=any."""
+        bonuses, no feedback); `feedback=True` adds RM3 expansion words to match=any (asked
+        for with expand=true: without it every hit holds at least one of the query's words)."""
         if not self.units:
             return Nothing()
         base = All(self.units) if match_all else Any(self.units)
@@ -51,7 +52,7 @@ class SimpleQuery:
         ranked_tree = WithBonus(base, self.pairs) if self.pairs else base
         if match_all or not feedback:
             return ranked_tree
-        # Pseudo-relevance feedback only where recall is asked for (match=any).
+        # Pseudo-relevance feedback only where recall is asked for (match=any, expand=true).
         return Feedback(ranked_tree, sum(u.qtf for u in self.units))
 
 
@@ -94,6 +95,31 @@ def _unit(key: tuple, qtf: int):
 
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*):")
+_SYNTAX_WORDS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[A-Za-z_]\w*:")
+# Stop words named in a notice (a long query of them is cut short).
+NOTICE_WORDS = 5
+
+
+def stop_words_notice(q: str, mode: str, analyzer) -> dict | None:
+    """A notice for a query whose every word is a stop word (`the`, `the who`): the index
+    leaves such words out, so it can find nothing, and a bare 0 would not say why. None for any
+    other query. Quoting does not help (a phrase of stop words has no indexed word either)."""
+    text = _SYNTAX_WORDS.sub(" ", q) if mode == "advanced" else q
+    words = list(dict.fromkeys(t.text for t in _WORD_TOKENIZER(text)))
+    if not words or any(True for _ in analyzer(text)):
+        return None
+    quoted = [f"“{w}”" for w in words[:NOTICE_WORDS]]
+    if len(words) == 1:
+        shown = f"{quoted[0]} is"
+    elif len(words) > NOTICE_WORDS:
+        shown = ", ".join(quoted) + " … are"
+    else:
+        shown = ", ".join(quoted[:-1]) + f" and {quoted[-1]} are"
+    return {"code": "stop_words",
+            "message": f"{shown} too common to search for: the index leaves such words out.",
+            "hint": "Add a less common word, such as a name, a place or a topic."}
+
+
 
 
 def syntax_problem(q: str) -> str | None:

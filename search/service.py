@@ -21,8 +21,8 @@ import numpy as np
 from index.generations import PLACES, read_manifest, serving_generation, POINTER
 from index.settings import Settings
 from search import engine
-from search.query_syntax import simple_query
-from search.columns import month_counts, year_counts
+from search.query_syntax import simple_query, stop_words_notice
+from search.columns import month_counts, place_article_counts, year_counts
 from search.params import (QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.placenames import PlaceDirectory
@@ -109,7 +109,8 @@ class SearchService:
                 rows = outcome.order[p.offset:p.offset + p.page_size]
                 hits = [self._hit(served, searcher, outcome, int(row)) for row in rows]
                 suggestion = self._suggestion(served, searcher, p, request)
-            facets = self._facets(served, outcome.match.ids, p.facets)
+            facets = self._facets(served, outcome.match.ids, p.facets, p.group == "article")
+            notice = None if outcome.total else stop_words_notice(p.q, p.mode, served.gen.analyzer)
         body = {
             "query": p.echo(place_ids),
             "total": outcome.total,
@@ -119,6 +120,7 @@ class SearchService:
             "timed_out": outcome.timed_out,
             "relaxed": outcome.relaxed,
             "suggestion": suggestion,
+            "notice": notice,
             "hits": hits,
             "facets": facets,
         }
@@ -299,23 +301,25 @@ class SearchService:
             hit["matching_paragraphs"] = outcome.group_counts.get(docnum, 1)
         return hit
 
-    def _facets(self, served: _Served, ids: np.ndarray, names: tuple[str, ...]) -> dict:
+    def _facets(self, served: _Served, ids: np.ndarray, names: tuple[str, ...], by_article: bool) -> dict:
+        """Counts of matching paragraphs, or of matching articles when `by_article`: the
+        facets count what `total` counts (an article once, however many paragraphs match)."""
         cols = served.gen.columns
         facets: dict[str, list[dict]] = {}
         place_counts = None
         if "place" in names or "country" in names:
             matched = np.zeros(cols.doc_count, dtype=bool)
             matched[ids] = True
-            place_counts = cols.place_counts(matched)
+            place_counts = place_article_counts(cols, matched) if by_article else cols.place_counts(matched)
         for name in names:
             if name == "place":
                 facets[name] = self._place_facet(served, place_counts, None)
             elif name == "country":
                 facets[name] = self._place_facet(served, place_counts, served.is_country)
             elif name == "year":
-                facets[name] = _top(year_counts(cols, ids))
+                facets[name] = _top(year_counts(cols, ids, by_article))
             else:
-                facets[name] = _top(month_counts(cols, ids))
+                facets[name] = _top(month_counts(cols, ids, by_article))
         return facets
 
     def _place_facet(self, served: _Served, counts: np.ndarray, only: np.ndarray | None) -> list[dict]:
@@ -372,7 +376,7 @@ def _request(p: SearchParams, place_ids: list[str]) -> engine.Request:
         group_by_article=p.group == "article", needed=p.offset + p.page_size,
         date_from=p.date_from, date_to=p.date_to,
         mentioned_from=p.mentioned_from, mentioned_to=p.mentioned_to,
-        place_ids=tuple(place_ids),
+        place_ids=tuple(place_ids), expand=p.expand,
     )
 
 

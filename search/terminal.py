@@ -12,8 +12,11 @@ BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
 
 def readable_results(body: dict, bold: bool) -> list[str]:
     """Title, date, places and snippet per hit; `<mark>` shown in bold when `bold`."""
-    lines = [f"{body['total']:,} paragraph(s) in {body['took_ms']:.1f} ms"
+    unit = "article(s)" if body.get("query", {}).get("group") == "article" else "paragraph(s)"
+    lines = [f"{body['total']:,} {unit} in {body['took_ms']:.1f} ms"
              + (" (no paragraph had every word: showing those with any)" if body.get("relaxed") else "")]
+    if body.get("notice"):
+        lines.append(f"{body['notice']['message']} {body['notice']['hint']}")
     if body.get("suggestion"):
         lines.append(f"Did you mean: {body['suggestion']}")
     for hit in body["hits"]:

@@ -115,6 +115,31 @@ def test_search_before_any_index_says_to_reindex(tmp_path):
     assert result.exit_code == 1 and "reindex" in result.output
 
 
+def test_search_grouped_by_article_counts_articles(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "", "--group", "article", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 article(s) in ")
+
+
+def test_search_of_only_stop_words_prints_the_notice(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "the who", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        result.output.splitlines()[0],
+        "“the” and “who” are too common to search for: the index leaves such words out. "
+        "Add a less common word, such as a name, a place or a topic."]
+    assert result.output.startswith("0 paragraph(s) in ")
+
+
+def test_search_expand_asks_for_feedback(tmp_path, archive):
+    run("reindex", "--source", archive, "--index-dir", tmp_path / "idx", "--workers", 1)
+    result = run("search", "cocoa", "--match", "any", "--expand", "--json", "--index-dir", tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["query"]["expand"] is True
+
+
 def test_places_prints_places_and_dates_with_spans(tmp_path):
     result = run("places", "Talks in Baku ended on November 10.", "--date", "2021-04-08")
     assert result.exit_code == 0, result.output

@@ -72,6 +72,22 @@ def test_search_unknown_parameter_is_400_naming_it(app):
                  400, "invalid_parameter", "qq")
 
 
+def test_search_expand_other_than_true_or_false_is_400_naming_expand(app):
+    assert_error(app.get("/api/search?q=oil&expand=yes", expect_errors=True),
+                 400, "invalid_parameter", "expand")
+
+
+def test_search_expand_is_echoed_and_off_by_default(app):
+    assert app.get("/api/search?q=oil").json["query"]["expand"] is False
+    assert app.get("/api/search?q=oil&match=any&expand=true").json["query"]["expand"] is True
+
+
+def test_search_of_only_stop_words_carries_a_notice_and_others_null(app):
+    notice = app.get("/api/search?q=the+who").json["notice"]
+    assert notice["code"] == "stop_words" and "the" in notice["message"] and notice["hint"]
+    assert app.get("/api/search?q=oil").json["notice"] is None
+
+
 def test_article_answers_every_paragraph_in_order(app):
     res = app.get("/api/articles/oil-2")
     assert res.headers["Content-Type"] == JSON_TYPE

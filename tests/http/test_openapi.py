@@ -77,6 +77,11 @@ def test_documented_choices_and_default_match_params(name, choices):
     assert (schema["enum"], schema["default"]) == (list(choices), choices[0])
 
 
+def test_documented_expand_default_matches_params():
+    assert search_parameter("expand")["schema"] == {"type": "boolean",
+                                                    "default": params.SearchParams().expand}
+
+
 def test_documented_facets_match_params():
     schema = search_parameter("facets")["schema"]
     assert (schema["items"]["enum"], schema["default"]) == (list(params.FACETS),
@@ -105,7 +110,8 @@ def test_documented_date_pattern_accepts_what_params_accepts():
 
 @pytest.mark.parametrize("query", ["q=oil", "q=oil&group=article",
                                    "facets=place,country,year,month",
-                                   "q=restoration&place=Baku&sort=newest", "q=zzzzzz"])
+                                   "q=restoration&place=Baku&sort=newest", "q=zzzzzz",
+                                   "q=the+who", "q=oil&match=any&expand=true"])
 def test_search_responses_match_the_documented_schema(app, query):
     assert_valid(app.get(f"/api/search?{query}").json, "SearchResponse")
 

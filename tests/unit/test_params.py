@@ -14,8 +14,23 @@ def error_param(raw) -> str:
 
 def test_no_parameters_give_the_documented_defaults():
     p = parse_params({})
-    assert (p.q, p.mode, p.match, p.sort, p.page, p.page_size, p.group, p.facets) == (
-        "", "simple", "all", "relevance", 1, 10, "paragraph", ("place", "year"))
+    assert (p.q, p.mode, p.match, p.sort, p.page, p.page_size, p.group, p.facets, p.expand) == (
+        "", "simple", "all", "relevance", 1, 10, "paragraph", ("place", "year"), False)
+
+
+@pytest.mark.parametrize("value,expected", [("true", True), ("TRUE", True), ("false", False),
+                                            (" False ", False), ("", False)])
+def test_expand_is_true_or_false_in_any_case(value, expected):
+    assert parse_params({"expand": value}).expand is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", "truee"])
+def test_expand_other_than_true_or_false_is_an_error_naming_expand(value):
+    assert error_param({"expand": value}) == "expand"
+
+
+def test_expand_is_echoed_in_the_query_object():
+    assert parse_params({"expand": "true"}).echo([])["expand"] is True
 
 
 def test_year_from_and_to_cover_the_whole_year():

@@ -1,5 +1,6 @@
 """Ranking on a real index: proximity (sequential dependence), query-term frequency, the stop
-list, the phrase check that reads positions for candidate documents only, and RM3 feedback."""
+list, the phrase check that reads positions for candidate documents only, and RM3 feedback
+(only with expand=true: match=any alone stays lexical)."""
 import time
 
 import pytest
@@ -114,8 +115,17 @@ def ids(body) -> list[str]:
     return [h["article_id"] for h in body["hits"]]
 
 
-def test_match_any_adds_paragraphs_sharing_the_top_paragraphs_rare_words(feedback_service):
-    assert ids(feedback_service.search({"q": "coffee", "match": "any"})) == ["beans", "growers"]
+def test_match_any_without_expand_finds_only_paragraphs_holding_the_word(feedback_service):
+    body = feedback_service.search({"q": "coffee", "match": "any"})
+    assert ids(body) == ["beans"] and all("coffee" in h["text"] for h in body["hits"])
+
+
+def test_expand_adds_paragraphs_sharing_the_top_paragraphs_rare_words(feedback_service):
+    assert ids(feedback_service.search({"q": "coffee", "match": "any", "expand": "true"})) == ["beans", "growers"]
+
+
+def test_expand_does_not_change_match_all(feedback_service):
+    assert ids(feedback_service.search({"q": "coffee", "expand": "true"})) == ["beans"]
 
 
 def test_match_all_finds_only_paragraphs_with_the_query_words(feedback_service):
@@ -123,7 +133,8 @@ def test_match_all_finds_only_paragraphs_with_the_query_words(feedback_service):
 
 
 def test_feedback_marks_only_the_users_own_words(feedback_service):
-    hits = {h["article_id"]: h["matches"] for h in feedback_service.search({"q": "coffee", "match": "any"})["hits"]}
+    body = feedback_service.search({"q": "coffee", "match": "any", "expand": "true"})
+    hits = {h["article_id"]: h["matches"] for h in body["hits"]}
     assert hits == {"beans": [[0, 6]], "growers": []}
 
 
