@@ -275,7 +275,9 @@ _NOT_GIVEN_NAMES = frozenset({"north", "south", "east", "west", "northern", "sou
 
 def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozenset[str]) -> bool:
     """True for a name read only as cities that stands where a surname would: after a given
-    name ("John Taylor", "Sen. Walker") or before a verb of speech ("Moore said")."""
+    name, a title, a middle initial or a nickname ("John Taylor", "Sen. Walker"); and for a
+    small town only, before a verb of speech ("Moore said") or a capitalised word that is not
+    a town noun ("Sidney Johnson", not "Paris High School")."""
     if any(p.kind != "city" for p in candidate.places):
         return False
     before = text[max(0, candidate.start - 24):candidate.start]
@@ -284,11 +286,12 @@ def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozens
     word = _WORD_BEFORE.search(before)
     if word and word.group(1).lower() not in function_words:
         return True
+    if not all(_is_small_city(p) for p in candidate.places):
+        return False  # "a resident of Tabriz told the BBC"
     if _SPEECH_AFTER.match(text, candidate.end):
         return True
     after = _WORD_AFTER.match(text, candidate.end)
-    return (after is not None and after.group(1) not in _TOWN_NOUNS
-            and all(_is_small_city(p) for p in candidate.places))
+    return after is not None and after.group(1) not in _TOWN_NOUNS
 
 
 class _Context:
