@@ -10,15 +10,20 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
+from search.place_sets import PlaceSets
+
 log = logging.getLogger(__name__)
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+# Posting-cache budget per paragraph of the generation (see PostingCache.sized_for).
+CACHE_BYTES_PER_DOC = 512
 # Fields whose per-document lengths BM25F normalises by.
 LENGTH_FIELDS = ("text", "title")
 
@@ -105,30 +110,54 @@ def _walk(matcher):
 
 
 class PostingCache:
-    """A thread-safe LRU of posting arrays, bounded by bytes: common words are read once."""
+    """A thread-safe LRU of posting arrays and of arrays derived from them (anything with
+    `nbytes`), bounded by bytes: common words are read and scored once."""
 
     def __init__(self, max_bytes: int = 96 * 1024 * 1024):
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._bytes = 0
-        self._items: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._items: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @classmethod
+    def sized_for(cls, doc_count: int) -> "PostingCache":
+        """A cache that holds a generation's working set: the postings and word weights
+        (8 bytes each) of the words that recur in queries, which grow with the collection.
+        CACHE_BYTES_PER_DOC per paragraph, never less than the old fixed 96 MB."""
+        return cls(max(96 * 1024 * 1024, CACHE_BYTES_PER_DOC * doc_count))
 
     def get(self, reader, fieldname: str, text: str) -> Postings:
         key = (fieldname, text)
+        found = self.lookup(key)
+        if found is not None:
+            return found
+        postings = read_postings(reader, fieldname, text)
+        self.store(key, postings)
+        return postings
+
+    def lookup(self, key: tuple):
         with self._lock:
             found = self._items.get(key)
-            if found is not None:
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
                 self._items.move_to_end(key)
-                return found
-        postings = read_postings(reader, fieldname, text)
+            return found
+
+    def store(self, key: tuple, value) -> None:
         with self._lock:
             if key not in self._items:
-                self._items[key] = postings
-                self._bytes += postings.nbytes
-            while self._bytes > self._max_bytes and len(self._items) > 1:
+                self._items[key] = value
+                self._bytes += value.nbytes
+            while self._bytes > self.max_bytes and len(self._items) > 1:
                 _, dropped = self._items.popitem(last=False)
                 self._bytes -= dropped.nbytes
-        return postings
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
 
 
 @dataclass
@@ -178,46 +207,56 @@ class Columns:
         for pid in place_ids:
             if pid in self.place_index:
                 wanted[self.place_index[pid]] = True
+        if self.place_sets is not None:
+            return self.place_sets.mask(wanted)
         mask = np.zeros(self.doc_count, dtype=bool)
         mask[self.place_owner[wanted[self.place_entry]]] = True
         return mask
 
     def place_counts(self, matched: np.ndarray) -> np.ndarray:
         """Matching documents per place index, for a boolean `matched` mask."""
+        if self.place_sets is not None:
+            return self.place_sets.counts(matched)
         return np.bincount(self.place_entry[matched[self.place_owner]], minlength=len(self.place_ids))
 
+    @cached_property
+    def place_sets(self) -> PlaceSets | None:
+        """The documents' interned place sets (built on first use, in well under a second for
+        a million paragraphs), or None in the unlikely case that two sets hash alike."""
+        try:
+            return PlaceSets(self.doc_count, self.place_owner, self.place_entry, len(self.place_ids))
+        except ValueError as e:
+            log.warning("%s: place facets and filters read every pair", e)
+            return None
 
-def month_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
-    """("YYYY-MM", count) for the dated documents among `ids` (or their articles)."""
-    keys, counts = _key_counts(columns.month[ids], columns.article[ids] if by_article else None)
+
+def month_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for the dated documents among `ids`."""
+    keys, counts = _distinct_counts(columns.month[ids])
     return [(f"{k // 100:04d}-{k % 100:02d}", int(c)) for k, c in zip(keys, counts) if k]
 
 
-def year_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
-    keys, counts = _key_counts(columns.month[ids] // 100, columns.article[ids] if by_article else None)
+def year_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
+    keys, counts = _distinct_counts(columns.month[ids] // 100)
     return [(f"{k:04d}", int(c)) for k, c in zip(keys, counts) if k]
 
 
-def place_article_counts(columns: Columns, matched: np.ndarray) -> np.ndarray:
-    """Matching articles per place index, for a boolean `matched` mask: an article counts once
-    for a place however many of its matching paragraphs carry it (facets of group=article)."""
-    places = len(columns.place_ids)
-    pairs = matched[columns.place_owner]
-    if not places or not pairs.any():
-        return np.zeros(places, dtype=np.int64)
-    articles = columns.article[columns.place_owner[pairs]].astype(np.int64)
-    distinct = np.unique(articles * places + columns.place_entry[pairs])
-    return np.bincount(distinct % places, minlength=places)
-
-
-def _key_counts(keys: np.ndarray, articles: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys and how many documents have each, or how many distinct articles
-    when `articles` (each document's article number) is given."""
-    if articles is None or not len(keys):
-        return _distinct_counts(keys)
-    width = int(articles.max()) + 1
-    pairs = np.unique(keys.astype(np.int64) * width + articles)
-    return np.unique(pairs // width, return_counts=True)
+def _distinct_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_counts=True) without sorting, when the keys other than 0
+    (undated) span a narrow range, as months and years do: one bincount over that range,
+    linear in the matches."""
+    dated = keys[keys != 0]
+    if not len(dated):
+        return np.unique(keys, return_counts=True)
+    low, high = int(dated.min()), int(dated.max())
+    if high - low > 4 * len(dated) + 4096:
+        return np.unique(keys, return_counts=True)
+    counts = np.bincount(dated - low, minlength=high - low + 1)
+    present = np.flatnonzero(counts)
+    undated = len(keys) - len(dated)
+    if undated:
+        return np.concatenate(([0], present + low)), np.concatenate(([undated], counts[present]))
+    return present + low, counts[present]
 
 
 def _day_column(reader, n: int) -> np.ndarray:

@@ -86,7 +86,7 @@ class Generation:
             first.close()
             raise
         self._idle = [first]
-        self.cache = PostingCache()
+        self.cache = PostingCache.sized_for(self.columns.doc_count)
         log.info("opened index generation %s: %d documents", path, self.columns.doc_count)
 
     @contextmanager
@@ -177,7 +177,6 @@ class Request:
     mentioned_to: object = None
     place_ids: tuple[str, ...] = ()
     relax: bool = True
-    expand: bool = False      # RM3 feedback for match=any (hits may then lack the query's words)
 
 
 def run(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> Outcome:
@@ -219,7 +218,7 @@ def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: boo
     if request.mode == "advanced":
         return advanced_tree(request.q, gen.parser(request.match_all), searcher.reader(), place_lookup), None
     simple = simple_query(request.q, gen.analyzer)
-    return simple.tree(request.match_all, ranked=ranked, feedback=request.expand), simple
+    return simple.tree(request.match_all, ranked=ranked), simple
 
 
 def _filter_mask(gen: Generation, ctx: Context, request: Request) -> np.ndarray:

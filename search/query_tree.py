@@ -54,6 +54,9 @@ FEEDBACK_MAX_DF_RATIO = 0.1
 # so on Reuters the expansion leans toward the top article (see docs/benchmarks.md, Relevance).
 FEEDBACK_FIELDS = ("title", "text")
 _FEEDBACK_TERM = re.compile(r"[a-z0-9]{2,20}")
+# A union of matches counts into one slot per document (instead of sorting them) when the
+# highest document number is at most this many times the number of matches.
+DENSE_UNION_RATIO = 16
 # Documents whose positions are read between two checks of the deadline.
 DEADLINE_STRIDE = 256
 # Positions are combined into one int64 key per (candidate row, position): row << 32 | pos.
@@ -95,6 +98,16 @@ class Context:
             return EMPTY_POSTINGS
         return self.cache.get(self.reader, fieldname, text)
 
+    def remembered(self, key: tuple, compute):
+        """`compute()`, kept in the generation's cache under `key` (never when the deadline
+        cut the work short, so a partial result is not served again)."""
+        found = self.cache.lookup(key)
+        if found is None:
+            found = compute()
+            if not self.timed_out:
+                self.cache.store(key, found)
+        return found
+
     def out_of_time(self) -> bool:
         if not self.timed_out and time.perf_counter() > self.deadline:
             self.timed_out = True
@@ -110,21 +123,42 @@ class Word:
     qtf: float = 1.0
 
     def evaluate(self, ctx: Context) -> Match:
+        impacts = ctx.remembered(("word", self.terms), lambda: self.impacts(ctx))
+        if not len(impacts.ids):
+            return NO_MATCH
+        scores = self.qtf * _idf(ctx.columns, len(impacts.ids)) * impacts.saturated
+        return Match(impacts.ids, scores.astype(np.float32))
+
+    def impacts(self, ctx: Context) -> "Impacts":
+        """The word's saturated BM25F term weight in every document that has it: the part of
+        its score that does not depend on the query, computed once per generation (a common
+        word's is most of the work of a query that holds it)."""
         postings = [(f, ctx.postings(f, t)) for f, t in self.terms]
         postings = [(f, p) for f, p in postings if len(p.ids)]
         if not postings:
-            return NO_MATCH
+            return Impacts(EMPTY_IDS, np.zeros(0, dtype=np.float32))
         ids = np.unique(np.concatenate([p.ids for _, p in postings])) if len(postings) > 1 else postings[0][1].ids
         tfn = np.zeros(len(ids), dtype=np.float32)
         cols = ctx.columns
         for fieldname, p in postings:
             where = np.searchsorted(ids, p.ids) if len(postings) > 1 else slice(None)
             tfn[where] += FIELD_WEIGHTS[fieldname] * p.tf / _length_norm(cols, fieldname, p.ids)
-        scores = self.qtf * _idf(cols, len(ids)) * _saturated(tfn)
-        return Match(ids, scores.astype(np.float32))
+        return Impacts(ids, _saturated(tfn))
 
     def highlight_terms(self) -> set[str]:
         return {t for f, t in self.terms if f in ("text", "title")}
+
+
+@dataclass(frozen=True)
+class Impacts:
+    """A word's documents (sorted global numbers) and its saturated BM25F weight in each."""
+
+    ids: np.ndarray
+    saturated: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + self.saturated.nbytes
 
 
 def _idf(cols: Columns, df: int) -> float:
@@ -181,9 +215,20 @@ class Dependence:
 
     def evaluate(self, ctx: Context, within: np.ndarray | None = None) -> Match:
         """The bonus of each document that has both words, among `within` when given."""
-        ids = _union_ids([_both(ctx, f, self.words) for f in self.fields])
-        if within is not None:
-            ids = np.intersect1d(ids, within, assume_unique=True)
+        if within is None:
+            ids = _union_ids([_both(ctx, f, self.words) for f in self.fields])
+        else:
+            # Look the few documents of the window up in the postings (never intersect the
+            # postings of two common words whole).
+            has = np.zeros(len(within), dtype=bool)
+            for fieldname in self.fields:
+                both = np.ones(len(within), dtype=bool)
+                for word in self.words:
+                    present = np.zeros(len(within), dtype=bool)
+                    present[_found_in(within, ctx.postings(fieldname, word).ids)[0]] = True
+                    both &= present
+                has |= both
+            ids = within[has]
         if not len(ids):
             return NO_MATCH
         cols = ctx.columns
@@ -194,7 +239,7 @@ class Dependence:
             norm = FIELD_WEIGHTS[fieldname] / _length_norm(cols, fieldname, ids)
             ordered += norm * _followed_counts(first, second, 1, len(ids))
             unordered += norm * _window_counts(first, second, len(ids))
-        idf = sum(_idf(cols, len(_union_ids([ctx.postings(f, w).ids for f in self.fields])))
+        idf = sum(_idf(cols, _union_size([ctx.postings(f, w).ids for f in self.fields]))
                   for w in self.words)
         scores = idf * (ORDERED_WEIGHT * _saturated(ordered) + UNORDERED_WEIGHT * _saturated(unordered))
         keep = scores > 0
@@ -209,6 +254,14 @@ def _union_ids(parts: list[np.ndarray]) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     return np.unique(np.concatenate(parts)).astype(np.int32) if parts else EMPTY_IDS
+
+
+def _union_size(parts: list[np.ndarray]) -> int:
+    """How many documents are in any of the sorted unique arrays (without building the union)."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) == 2:
+        return len(parts[0]) + len(parts[1]) - len(_found_in(parts[0], parts[1])[0])
+    return len(_union_ids(parts))
 
 
 def _both(ctx: Context, fieldname: str, words: tuple[str, ...]) -> np.ndarray:
@@ -320,8 +373,8 @@ class All:
         for child in self.excluded:
             if not len(matched.ids):
                 break
-            out = child.evaluate(ctx).ids
-            keep = ~np.isin(matched.ids, out, assume_unique=True)
+            keep = np.ones(len(matched.ids), dtype=bool)
+            keep[_found_in(matched.ids, child.evaluate(ctx).ids)[0]] = False
             matched = Match(matched.ids[keep], matched.scores[keep])
         return matched
 
@@ -360,7 +413,7 @@ class WithBonus:
             if not len(within) or ctx.out_of_time():
                 break
             extra = bonus.evaluate(ctx, within=within)
-            _, left, right = np.intersect1d(matched.ids, extra.ids, assume_unique=True, return_indices=True)
+            right, left = _found_in(extra.ids, matched.ids)
             scores[left] += extra.scores[right]
         return Match(matched.ids, scores)
 
@@ -492,9 +545,23 @@ def _intersect(matches: list[Match]) -> Match:
     for other in matches[1:]:
         if not len(result.ids):
             break
-        common, left, right = np.intersect1d(result.ids, other.ids, assume_unique=True, return_indices=True)
-        result = Match(common, result.scores[left] + other.scores[right])
+        left, right = _found_in(result.ids, other.ids)
+        result = Match(result.ids[left], result.scores[left] + other.scores[right])
     return result
+
+
+def _found_in(ids: np.ndarray, sorted_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of `ids` present in `sorted_ids`, their rows there); both sorted and unique.
+
+    A binary search of each of the (fewer) `ids`: a common word's postings are looked into,
+    never merged and sorted (np.intersect1d sorts both arrays together, the slowest part of
+    a two-common-word query)."""
+    if not len(ids) or not len(sorted_ids):
+        return EMPTY_IDS, EMPTY_IDS
+    where = np.searchsorted(sorted_ids, ids)
+    np.minimum(where, len(sorted_ids) - 1, out=where)
+    found = sorted_ids[where] == ids
+    return np.flatnonzero(found), where[found]
 
 
 def _union(matches: list[Match]) -> Match:
@@ -503,6 +570,14 @@ def _union(matches: list[Match]) -> Match:
         return NO_MATCH
     if len(matches) == 1:
         return matches[0]
-    ids, inverse = np.unique(np.concatenate([m.ids for m in matches]), return_inverse=True)
-    scores = np.bincount(inverse, weights=np.concatenate([m.scores for m in matches]), minlength=len(ids))
+    ids = np.concatenate([m.ids for m in matches])
+    weights = np.concatenate([m.scores for m in matches])
+    span = max(int(m.ids[-1]) for m in matches) + 1
+    if span <= DENSE_UNION_RATIO * len(ids):
+        # Many matches: counting into one slot per document is linear, where sorting them is not.
+        present = np.bincount(ids, minlength=span) > 0
+        scores = np.bincount(ids, weights=weights, minlength=span)[present]
+        return Match(np.flatnonzero(present).astype(np.int32), scores.astype(np.float32))
+    ids, inverse = np.unique(ids, return_inverse=True)
+    scores = np.bincount(inverse, weights=weights, minlength=len(ids))
     return Match(ids.astype(np.int32), scores.astype(np.float32))
