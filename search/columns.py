@@ -26,6 +26,8 @@ EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 CACHE_BYTES_PER_DOC = 512
 # Fields whose per-document lengths BM25F normalises by.
 LENGTH_FIELDS = ("text", "title")
+# Fields whose per-document lengths BM25F normalises by.
+LENGTH_FIELDS = ("text", "title")
 
 
 @dataclass(frozen=True)
@@ -230,15 +232,37 @@ class Columns:
             return None
 
 
-def month_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
-    """("YYYY-MM", count) for the dated documents among `ids`."""
-    keys, counts = _distinct_counts(columns.month[ids])
+def month_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for the dated documents among `ids` (or their articles)."""
+    keys, counts = _key_counts(columns.month[ids], columns.article[ids] if by_article else None)
     return [(f"{k // 100:04d}-{k % 100:02d}", int(c)) for k, c in zip(keys, counts) if k]
 
 
-def year_counts(columns: Columns, ids: np.ndarray) -> list[tuple[str, int]]:
-    keys, counts = _distinct_counts(columns.month[ids] // 100)
+def year_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
+    keys, counts = _key_counts(columns.month[ids] // 100, columns.article[ids] if by_article else None)
     return [(f"{k:04d}", int(c)) for k, c in zip(keys, counts) if k]
+
+
+def place_article_counts(columns: Columns, matched: np.ndarray) -> np.ndarray:
+    """Matching articles per place index, for a boolean `matched` mask: an article counts once
+    for a place however many of its matching paragraphs carry it (facets of group=article)."""
+    places = len(columns.place_ids)
+    pairs = matched[columns.place_owner]
+    if not places or not pairs.any():
+        return np.zeros(places, dtype=np.int64)
+    articles = columns.article[columns.place_owner[pairs]].astype(np.int64)
+    distinct = np.unique(articles * places + columns.place_entry[pairs])
+    return np.bincount(distinct % places, minlength=places)
+
+
+def _key_counts(keys: np.ndarray, articles: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys and how many documents have each, or how many distinct articles
+    when `articles` (each document's article number) is given."""
+    if articles is None or not len(keys):
+        return _distinct_counts(keys)
+    width = int(articles.max()) + 1
+    pairs = np.unique(keys.astype(np.int64) * width + articles)
+    return np.unique(pairs // width, return_counts=True)
 
 
 def _distinct_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -177,6 +177,7 @@ class Request:
     mentioned_to: object = None
     place_ids: tuple[str, ...] = ()
     relax: bool = True
+    expand: bool = False      # RM3 feedback for match=any (hits may then lack the query's words)
 
 
 def run(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> Outcome:
@@ -218,7 +219,7 @@ def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: boo
     if request.mode == "advanced":
         return advanced_tree(request.q, gen.parser(request.match_all), searcher.reader(), place_lookup), None
     simple = simple_query(request.q, gen.analyzer)
-    return simple.tree(request.match_all, ranked=ranked), simple
+    return simple.tree(request.match_all, ranked=ranked, feedback=request.expand), simple
 
 
 def _filter_mask(gen: Generation, ctx: Context, request: Request) -> np.ndarray:
