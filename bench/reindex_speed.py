@@ -1,7 +1,14 @@
 """Reindex speed on the Reuters-21578 files in ../shared: a full build, then a reindex with
-nothing changed, then one with a single file touched. Prints paragraphs/s and seconds.
+nothing changed, then one with a single file touched. Prints paragraphs/s, seconds and peak
+memory (resident set of the builder and its worker processes together, sampled every 0.2 s,
+and each one's own peak from getrusage).
 
     python bench/reindex_speed.py [--workers N] [--files 18] [--baseline]
+    python bench/reindex_speed.py --corpus /tmp/scale-4 --index-dir /tmp/scale-4-index
+
+`--corpus` builds from a folder made by `bench/make_scale_corpus.py` instead (full build and
+the reindex with nothing changed; the corpus itself is never touched); `--index-dir` keeps the
+index there for `bench/search_speed.py --index-dir` (default: a temporary folder).
 
 `--baseline` also times a straightforward Whoosh build of the same paragraphs (Whoosh's own
 StemmingAnalyzer, stored text, procs=1 and procs=2) in the same run, for a ratio that does not
@@ -11,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,7 +44,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--files", type=int, default=18)
     parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--corpus", type=Path, help="a folder from bench/make_scale_corpus.py")
+    parser.add_argument("--index-dir", type=Path, help="build here and keep it (default: temporary)")
     args = parser.parse_args()
+    if args.corpus is not None:
+        scale_build(args.corpus, args.index_dir, args.workers)
+        return
     if not REUTERS.is_dir():
         sys.exit(f"needs {REUTERS} (the shared Reuters files)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,6 +77,75 @@ def main() -> None:
                 seconds = plain_whoosh_build(paragraphs, Path(tmp) / f"plain-{procs}", procs)
                 print(f"plain Whoosh build, procs={procs}: {len(paragraphs) / seconds:,.0f} paragraphs/s "
                       f"({seconds:.1f} s, writing only)")
+
+
+def scale_build(corpus: Path, index_dir: Path | None, workers: int) -> None:
+    """A full build of the scale corpus with its peak memory, then a reindex with nothing changed."""
+    if not corpus.is_dir():
+        sys.exit(f"no corpus at {corpus}: run bench/make_scale_corpus.py --out {corpus}")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env({}, index_dir=index_dir or Path(tmp) / "idx", sources=(corpus,),
+                                     workers=workers)
+        print(f"machine: {os.cpu_count()} cores; workers={workers}; corpus={corpus}; "
+              f"load average {os.getloadavg()[0]:.2f}")
+        with PeakMemory() as peak:
+            full = reindex(settings, full=True)
+        print(f"full reindex: {full.paragraphs_written:,} paragraphs, {full.articles:,} articles "
+              f"in {full.seconds:.1f} s = {full.paragraphs_per_second:,.0f} paragraphs/s; "
+              f"index {full.index_bytes / 1e6:.0f} MB")
+        print(f"peak memory: {peak.total / 1e6:,.0f} MB builder + workers together (sampled); "
+              f"builder {peak.own / 1e6:,.0f} MB, largest worker {peak.largest_child / 1e6:,.0f} MB")
+        same = reindex(settings)
+        print(f"reindex, nothing changed: {same.seconds:.2f} s (up to date: {same.up_to_date})")
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its descendants: their sum sampled every
+    0.2 s (workers run at the same time, so the sum is what the machine must hold), and each
+    one's own peak from getrusage (exact, but the children's is the largest one, not a sum)."""
+
+    INTERVAL = 0.2
+
+    def __enter__(self):
+        self.total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        self.largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        self.total = max(self.total, self.own)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            self.total = max(self.total, sum(_rss(pid) for pid in _tree(os.getpid())))
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and every process descended from it (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
 
 
 def plain_whoosh_build(paragraphs, folder: Path, procs: int) -> float:

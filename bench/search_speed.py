@@ -3,15 +3,22 @@ place filter, and with facets (snippets for the top 10 always), against SQLite F
 paragraphs and queries in the same run. Progress goes to stderr, figures to stdout.
 
     python bench/search_speed.py [--index-dir bench/results/reuters-index] [--queries 500]
-                                 [--kinds plain filtered faceted default filt+fac]
+                                 [--kinds plain filtered faceted default filt+fac common]
+                                 [--corpus FOLDER] [--no-fts]
+
+`--corpus` indexes a folder made by bench/make_scale_corpus.py instead of the Reuters files
+(give each corpus its own `--index-dir`). `common` runs 100 queries of one or two of the
+archive's 40 commonest words (plain, no facets), then `said` alone.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import random
 import re
+import resource
 import sqlite3
 import statistics
 import sys
@@ -43,6 +50,19 @@ def load_paragraphs(gen: Generation) -> list[dict]:
         return [dict(searcher.stored_fields(d), docnum=d) for d in range(len(alive)) if alive[d]]
 
 
+def common_queries(paragraphs: list[dict], analyzer, n: int = 100, seed: int = 42) -> list[dict]:
+    """One or two of the archive's 40 commonest words (words the analyzer keeps, i.e. not
+    stop words): the queries whose postings are longest."""
+    counts: dict[str, int] = {}
+    for p in paragraphs:
+        for word in WORD.findall(p.get("text", "")):
+            word = word.lower()
+            counts[word] = counts.get(word, 0) + 1
+    common = [w for w in sorted(counts, key=counts.get, reverse=True) if list(analyzer(w))][:40]
+    rng = random.Random(seed)
+    return [{"q": " ".join(rng.sample(common, rng.choice((1, 2))))} for _ in range(n)]
+
+
 def make_queries(paragraphs: list[dict], n: int, seed: int = 42) -> list[dict]:
     """1–3 consecutive title words or a quoted two-word phrase, with a filter window and place
     taken from the same paragraph (so filtered queries usually find something)."""
@@ -72,6 +92,7 @@ KINDS = {
     "faceted": {"filtered": False, "facets": "place,month"},
     "default": {"filtered": False, "facets": None},
     "filt+fac": {"filtered": True, "facets": "place,month"},
+    "common": {"filtered": False, "facets": ""},
 }
 FACET_COLUMN = {"month": "month", "year": "year"}
 
@@ -194,18 +215,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index-dir", type=Path, default=ROOT / "bench" / "results" / "reuters-index")
     ap.add_argument("--queries", type=int, default=500, help="how many seeded queries (default 500)")
+    ap.add_argument("--corpus", type=Path, default=REUTERS,
+                    help="archive folder to index (default the Reuters files; or bench/make_scale_corpus.py's)")
+    ap.add_argument("--no-fts", action="store_true", help="time ours only (no SQLite FTS5)")
     ap.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS),
                     help="which runs (default all): plain; filtered (date window + place); faceted "
                          "(place + month); default (the default facets, place + year); filt+fac")
     args = ap.parse_args()
-    if not REUTERS.is_dir():
-        sys.exit(f"needs {REUTERS} (the shared Reuters files)")
-    settings = Settings.from_env({}, index_dir=args.index_dir, sources=(REUTERS,))
+    if not args.corpus.is_dir():
+        sys.exit(f"needs {args.corpus} (the shared Reuters files or a scale corpus)")
+    settings = Settings.from_env({}, index_dir=args.index_dir, sources=(args.corpus,))
     reindex(settings, if_needed=True)
     service = SearchService(args.index_dir, settings)
     t = time.perf_counter()
     service.status()
     opened = time.perf_counter() - t
+    rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t = time.perf_counter()
+    service.search({"q": "oil prices", "facets": "place,year"})
+    first = (time.perf_counter() - t) * 1000
     # The same generation the service serves, opened on its own to read the paragraphs and
     # columns FTS5 gets (docnums are the same in both).
     gen_dir = serving_generation(args.index_dir)
@@ -213,21 +241,38 @@ def main() -> None:
     paragraphs = load_paragraphs(gen)
     queries = make_queries(paragraphs, args.queries)
     print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} "
-          f"{platform.release()}, Python {platform.python_version()}, cores: {__import__('os').cpu_count()}")
-    print(f"paragraphs: {len(paragraphs):,}; queries: {len(queries)}; open generation: {opened:.2f} s")
-    t = time.perf_counter()
-    db = build_fts(paragraphs, gen)
+          f"{platform.release()}, Python {platform.python_version()}, cores: {os.cpu_count()}")
+    print(f"paragraphs: {len(paragraphs):,}; queries: {len(queries)}; open generation: {opened:.2f} s; "
+          f"first query after open: {first:.0f} ms; peak RSS after open + first query: {rss_open:,.0f} MB; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    db = None
+    if not args.no_fts:
+        t = time.perf_counter()
+        db = build_fts(paragraphs, gen)
+        print(f"fts5 built in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    common = common_queries(paragraphs, gen.analyzer) if "common" in args.kinds else []
     gen.close()
-    print(f"fts5 built in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     print(f"{'kind':<10} {'engine':<8} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}  (ms)")
     for kind in args.kinds:
-        ours, timed_out = time_service(service, queries, kind)
-        theirs = time_fts(db, queries, kind)
-        for name, samples in (("ours", ours), ("fts5", theirs)):
+        batch = common if kind == "common" else queries
+        ours, timed_out = time_service(service, batch, kind)
+        runs = [("ours", ours)]
+        if db is not None:
+            runs.append(("fts5", time_fts(db, batch, kind)))
+        for name, samples in runs:
             p = percentiles(samples)
             print(f"{kind:<10} {name:<8} {p['p50']:8.2f} {p['p95']:8.2f} {p['p99']:8.2f} {p['mean']:8.2f}")
-        ratio = percentiles(ours)["p50"] / max(percentiles(theirs)["p50"], 1e-9)
-        print(f"{kind:<10} p50 ratio ours/fts5: {ratio:.1f}; timed out: {timed_out}")
+        if db is not None:
+            ratio = percentiles(ours)["p50"] / max(percentiles(runs[1][1])["p50"], 1e-9)
+            print(f"{kind:<10} p50 ratio ours/fts5: {ratio:.1f}; timed out: {timed_out}")
+        else:
+            print(f"{kind:<10} timed out: {timed_out}")
+    if "common" in args.kinds:
+        said, _ = time_service(service, [{"q": "said"}] * 20, "common")
+        print(f"`said` alone: median of 20 {statistics.median(said):.1f} ms (first {said[0]:.1f} ms)")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB (with the "
+          f"benchmark's own copy of every paragraph{'' if db is None else ' and FTS5'}); load average "
+          f"{os.getloadavg()[0]:.2f}")
     service.close()
 
 
