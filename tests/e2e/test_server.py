@@ -71,8 +71,8 @@ def test_bad_parameter_over_a_real_socket_is_json_400(server):
     assert_json_error(get(f"{server.url}/api/search?to=soon"), 400, "invalid_parameter", "to")
 
 
-def test_unknown_path_over_a_real_socket_is_json_404(server):
-    assert_json_error(get(f"{server.url}/{quote('nowhere/ü')}"), 404, "not_found")
+def test_unknown_api_path_over_a_real_socket_is_json_404(server):
+    assert_json_error(get(f"{server.url}/api/{quote('nowhere/ü')}"), 404, "not_found")
 
 
 def test_server_listens_on_loopback_only(server):
