@@ -52,7 +52,8 @@ def page_article(page: Page) -> Article | Skip:
         return Skip(page.source_path, "undecodable", f"{where}{err.reason}")
     document = trafilatura.bare_extraction(html, url=page.url or None, **_EXTRACTION)
     title = clean(document.title or "") if document is not None else ""
-    paragraphs = _without_headline(_lines(document.text), title) if document and document.text else ()
+    text = document.text if document is not None else ""
+    paragraphs = _without_headline(_lines(text), title) if text else ()
     characters = sum(map(len, paragraphs))
     if characters < MIN_ARTICLE_CHARACTERS:
         found = f" (only {characters} characters of text)" if characters else ""

@@ -37,12 +37,15 @@ def decode(data: bytes, *, latin1_fallback: bool = False) -> str:
 
 
 def decode_page(data: bytes, declared: str = "") -> str:
-    """A web page's bytes as text, in the charset its HTTP header (`declared`) or its own
-    <meta> names, else UTF-8, else windows-1252 (what browsers assume for an undeclared page).
+    """A web page's bytes as text: UTF-16 when it starts with that byte-order mark, else in the
+    charset its HTTP header (`declared`) or its own <meta> names, else UTF-8, else windows-1252
+    (what browsers assume for an undeclared page).
 
     Raises UnicodeDecodeError when the page names a charset Python does not know and is not
     UTF-8 either: guessing would index mojibake.
     """
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return _unix_lines(data.decode("utf-16", errors="replace"))  # a byte-order mark decides
     meta = _META_CHARSET.search(data[:4096])
     named = declared or (meta[1].decode("ascii") if meta else "")
     if named:

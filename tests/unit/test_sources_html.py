@@ -91,6 +91,11 @@ def test_page_declared_in_a_legacy_charset_is_decoded_by_its_declaration(tmp_pat
     assert any("Gəncə" in p for p in read_source(path)[0][0].paragraphs)
 
 
+def test_utf16_page_with_a_byte_order_mark_is_decoded(tmp_path):
+    path = write(tmp_path, "wide.html", "\ufeff" + page(charset="utf-16"), encoding="utf-16-le")
+    assert read_source(path)[0][0].paragraphs == tuple(ARTICLE)
+
+
 def test_non_english_page_is_indexed_with_its_text_and_language(tmp_path):
     portuguese = [
         "A restauração da antiga mesquita de Aghdam começou na terça-feira, disseram as "
