@@ -14,6 +14,7 @@ from index.build import reindex
 from index.settings import Settings
 from search import page
 from search.params import KNOWN, MAX_RESULT_WINDOW
+from search.timeline import timeline
 from search.web import CONTENT_SECURITY_POLICY, create_app
 from error_shape import assert_error
 
@@ -225,6 +226,19 @@ def test_timeline_within_a_year_has_month_bars_and_a_table(app):
     assert link_params(bar["href"])["from"] == ["1987-03"]
     rows = [[c.get_text(strip=True) for c in tr.find_all("td")] for tr in res.html.select(".timeline-table tbody tr")]
     assert rows == [["Mar 1987", "2"]]
+
+
+def test_timeline_falls_back_to_years_when_the_month_list_was_cut_short():
+    months = [{"value": f"1987-{m:02d}", "count": 1} for m in range(1, 13)]
+    years = [{"value": "1987", "count": 12}, {"value": "1988", "count": 9}]
+    drawn = timeline(months, years)  # the 9 hits of 1988 are missing from the months
+    assert drawn.unit == "year" and [b.value for b in drawn.bars] == ["1987", "1988"]
+
+
+def test_timeline_over_centuries_draws_only_the_years_with_hits():
+    drawn = timeline([], [{"value": "0099", "count": 1}, {"value": "1987", "count": 5}])
+    assert [(b.value, b.count) for b in drawn.bars] == [("0099", 1), ("1987", 5)]
+    assert drawn.bars[0].height > 0 and drawn.bars[1].height == drawn.height
 
 
 def test_following_a_timeline_bar_narrows_the_results(app):
