@@ -202,10 +202,10 @@ def _read_whole(source_path: str) -> Parsed:
         return [], [Skip(source_path, "unsupported", f"not one of {supported} (optionally .gz)")]
     try:
         data = _file_bytes(source_path)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:  # BadGzipFile is an OSError: first
+        return [], [Skip(source_path, "unreadable", f"damaged gzip file ({err})")]
     except OSError as err:
         return [], [Skip(source_path, "unreadable", err.strerror or str(err))]
-    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        return [], [Skip(source_path, "unreadable", f"damaged gzip file ({err})")]
     if not data.strip():
         return [], [Skip(source_path, "empty", "the file holds no text")]
     articles, skips = reader.parse(data, source_path)

@@ -59,4 +59,5 @@ def test_damaged_gz_is_skipped_as_unreadable(tmp_path):
 def test_gz_that_is_not_gzip_is_skipped_as_unreadable(tmp_path):
     path = tmp_path / "story.txt.gz"
     path.write_text("plain text with a .gz name", encoding="utf-8")
-    assert [s.reason for s in read_source(path)[1]] == ["unreadable"]
+    [skip] = read_source(path)[1]
+    assert (skip.reason, skip.detail.startswith("damaged gzip file (Not a gzipped file")) == ("unreadable", True)
