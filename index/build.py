@@ -188,6 +188,14 @@ class _Plan:
     def articles_now(self) -> int:
         return sum(f.get("articles", 0) for f in self.base_files.values())
 
+    def vanishing(self, removed_sources: Sequence[str] = ()) -> tuple[list[str], int]:
+        """Indexed files whose articles this plan drops without being asked to: gone from
+        their source (not one removed on purpose) or unreadable now; and their article count."""
+        files = [p for p in self.deleted if not _under_any(p, removed_sources)]
+        files += [str(p) for p in self.to_read
+                  if self.hashes[str(p)] is None and str(p) in self.base_files]
+        return files, sum(self.base_files[p].get("articles", 0) for p in files)
+
 
 def remembered_sources(index_dir: Path) -> tuple[str, ...]:
     """The sources the serving generation was built from (empty before the first build or for a
@@ -283,14 +291,13 @@ def _refuse_a_large_deletion(plan: _Plan, prune: bool, removed_sources: list[str
     when they are a small share of the index, or with `prune`."""
     if prune or plan.full or not plan.articles_now:
         return
-    unasked = [p for p in plan.deleted if not _under_any(p, removed_sources)]
-    losing = sum(plan.base_files[p].get("articles", 0) for p in unasked)
+    unasked, losing = plan.vanishing(removed_sources)
     if losing > PRUNE_SHARE * plan.articles_now:
         raise ReindexError(
             f"this reindex would delete {losing:,} of {plan.articles_now:,} articles "
-            f"({losing / plan.articles_now:.0%}) because {len(unasked)} file(s) are gone, e.g. "
-            f"{unasked[0]}; the serving index is unchanged. If that is intended, run again "
-            "with --prune.")
+            f"({losing / plan.articles_now:.0%}) because {len(unasked)} file(s) are gone or "
+            f"unreadable, e.g. {unasked[0]}; the serving index is unchanged. If that is "
+            "intended, run again with --prune.")
 
 
 def _under_any(path: str, folders: list[str]) -> bool:
@@ -389,7 +396,7 @@ class IndexStatus:
         what = (f"read {len(plan.to_read)} new or changed file(s), keep {len(plan.unchanged)} "
                 f"unchanged, delete {len(plan.deleted)} file(s) with {plan.articles_deleted:,} "
                 "article(s)")
-        if plan.articles_deleted > PRUNE_SHARE * plan.articles_now:
+        if plan.vanishing()[1] > PRUNE_SHARE * plan.articles_now:
             what += f" (more than {PRUNE_SHARE:.0%} of {plan.articles_now:,}: needs --prune)"
         return what + "."
 

@@ -405,3 +405,13 @@ def test_segments_are_merged_when_deleted_documents_pass_the_threshold(tmp_path,
     report = reindex(settings)
     assert report.merged and segment_count(settings) == (1, 0)
     assert paragraph_ids(settings) == {"a1:0", "a2:0", "b1:0"}
+
+
+def test_files_that_became_unreadable_count_as_deletions_for_prune(tmp_path, archive):
+    settings = settings_for(tmp_path, archive)
+    reindex(settings)
+    (archive / "a.jsonl").unlink()
+    (archive / "a.jsonl").symlink_to(archive / "a.jsonl")  # a loop: unreadable from now on
+    with pytest.raises(ReindexError, match=r"would delete 2 of 3 articles .*gone or unreadable"):
+        reindex(settings)
+    assert generations.serving_generation(settings.index_dir).name == "gen-1"
