@@ -40,7 +40,10 @@ ORDERED_WEIGHT = 0.10 / 0.85
 UNORDERED_WEIGHT = 0.05 / 0.85
 UNORDERED_WINDOW = 8
 # Proximity bonuses are computed for this many best documents by base score (a rescore window).
-RESCORE_WINDOW = 1000
+# Reading positions costs a decoded posting block per document, so the window bounds a common
+# pair's cost: 1,000 took 60-75 ms of CPU for two of the commonest words at 4x the archive, 100
+# takes 16-23 ms; Cranfield nDCG@10 0.5409 -> 0.5407 (docs/benchmarks.md, Scale).
+RESCORE_WINDOW = 100
 # RM3 pseudo-relevance feedback (Lavrenko & Croft 2001; Abdul-Jaleel et al. 2004), with
 # Anserini's defaults: the relevance model is estimated from the top 10 documents, pruned to its
 # 10 heaviest terms and mixed half and half with the original query. As in Anserini, a feedback
