@@ -3,12 +3,13 @@ place filter, and with facets (snippets for the top 10 always), against SQLite F
 paragraphs and queries in the same run. Progress goes to stderr, figures to stdout.
 
     python bench/search_speed.py [--index-dir bench/results/reuters-index] [--queries 500]
-                                 [--kinds plain filtered faceted default filt+fac common]
+                                 [--kinds plain filtered faceted default filt+fac common fuzzy]
                                  [--corpus FOLDER] [--no-fts]
 
 `--corpus` indexes a folder made by bench/make_scale_corpus.py instead of the Reuters files
 (give each corpus its own `--index-dir`). `common` runs 100 queries of one or two of the
-archive's 40 commonest words (plain, no facets), then `said` alone.
+archive's 40 commonest words (plain, no facets), then `said` alone. `fuzzy` runs the longest
+word of each seeded query misspelt as `word~` (a quarter as `word~2`), advanced mode, no facets.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from index.build import reindex  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.generations import read_manifest, serving_generation  # noqa: E402
-from search import SearchService  # noqa: E402
+from search import QueryError, SearchService  # noqa: E402
 from search.engine import Generation  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
@@ -85,6 +86,27 @@ def make_queries(paragraphs: list[dict], n: int, seed: int = 42) -> list[dict]:
     return queries
 
 
+def fuzzy_queries(queries: list[dict], seed: int = 42) -> list[dict]:
+    """The longest word (5+ letters) of each query misspelt and marked fuzzy in advanced mode:
+    one edit (a letter dropped, doubled, swapped with the next or replaced) as `word~`, and in
+    one query of four two edits as `word~2`."""
+    rng = random.Random(seed)
+    fuzzy = []
+    for query in queries:
+        word = max(WORD.findall(query["q"]), key=len, default="")
+        if len(word) < 5:
+            continue
+        distance = 2 if rng.random() < 0.25 else 1
+        for _ in range(distance):
+            i = rng.randrange(1, len(word) - 1)
+            edit = rng.choice(("drop", "double", "swap", "replace"))
+            word = {"drop": word[:i] + word[i + 1:], "double": word[:i] + word[i] + word[i:],
+                    "swap": word[:i] + word[i + 1] + word[i] + word[i + 2:],
+                    "replace": word[:i] + rng.choice("aeioustrn") + word[i + 1:]}[edit]
+        fuzzy.append({"q": f"{word}~" if distance == 1 else f"{word}~2"})
+    return fuzzy
+
+
 # What each kind of run asks besides the query: facets "" means none; None the default (place, year).
 KINDS = {
     "plain": {"filtered": False, "facets": ""},
@@ -93,6 +115,8 @@ KINDS = {
     "default": {"filtered": False, "facets": None},
     "filt+fac": {"filtered": True, "facets": "place,month"},
     "common": {"filtered": False, "facets": ""},
+    # Misspelt title words as fuzzy terms (`word~`, advanced mode); FTS5 has no fuzzy match.
+    "fuzzy": {"filtered": False, "facets": "", "mode": "advanced"},
 }
 FACET_COLUMN = {"month": "month", "year": "year"}
 
@@ -105,6 +129,8 @@ def progress(kind: str, engine: str, done: int, total: int) -> None:
 def service_params(query: dict, kind: str) -> dict:
     spec = KINDS[kind]
     params = {"q": query["q"]}
+    if spec.get("mode"):
+        params["mode"] = spec["mode"]
     if spec["facets"] is not None:
         params["facets"] = spec["facets"]
     if spec["filtered"]:
@@ -117,9 +143,12 @@ def time_service(service: SearchService, queries: list[dict], kind: str) -> tupl
     for i, query in enumerate(queries, start=1):
         params = service_params(query, kind)
         t = time.perf_counter()
-        body = service.search(params)
+        try:
+            timed_out += service.search(params)["timed_out"]
+        except QueryError as e:
+            # A fuzzy term expanding to too many words is refused (a 400): timed all the same.
+            print(f"  {kind}: refused {params['q']!r}: {e.message}", file=sys.stderr, flush=True)
         samples.append((time.perf_counter() - t) * 1000)
-        timed_out += body["timed_out"]
         progress(kind, "ours", i, len(queries))
     return samples, timed_out
 
@@ -220,7 +249,8 @@ def main() -> None:
     ap.add_argument("--no-fts", action="store_true", help="time ours only (no SQLite FTS5)")
     ap.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS),
                     help="which runs (default all): plain; filtered (date window + place); faceted "
-                         "(place + month); default (the default facets, place + year); filt+fac")
+                         "(place + month); default (the default facets, place + year); filt+fac; "
+                         "common; fuzzy (misspelt words as word~, ours only)")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"needs {args.corpus} (the shared Reuters files or a scale corpus)")
@@ -254,15 +284,15 @@ def main() -> None:
     gen.close()
     print(f"{'kind':<10} {'engine':<8} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}  (ms)")
     for kind in args.kinds:
-        batch = common if kind == "common" else queries
+        batch = common if kind == "common" else fuzzy_queries(queries) if kind == "fuzzy" else queries
         ours, timed_out = time_service(service, batch, kind)
         runs = [("ours", ours)]
-        if db is not None:
+        if db is not None and kind != "fuzzy":
             runs.append(("fts5", time_fts(db, batch, kind)))
         for name, samples in runs:
             p = percentiles(samples)
             print(f"{kind:<10} {name:<8} {p['p50']:8.2f} {p['p95']:8.2f} {p['p99']:8.2f} {p['mean']:8.2f}")
-        if db is not None:
+        if len(runs) > 1:
             ratio = percentiles(ours)["p50"] / max(percentiles(runs[1][1])["p50"], 1e-9)
             print(f"{kind:<10} p50 ratio ours/fts5: {ratio:.1f}; timed out: {timed_out}")
         else:

@@ -20,6 +20,7 @@ from whoosh import index as whoosh_index
 from search.columns import EMPTY_IDS, Columns, PostingCache
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
 from search.query_tree import Context, Everything, Match
+from search.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Generation:
             raise
         self._idle = [first]
         self.cache = PostingCache.sized_for(self.columns.doc_count)
+        self.vocabulary = Vocabulary()  # each field's terms as arrays, for fuzzy terms
         log.info("opened index generation %s: %d documents", path, self.columns.doc_count)
 
     @contextmanager
@@ -217,7 +219,8 @@ def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: boo
     if not request.q:
         return Everything(), None
     if request.mode == "advanced":
-        return advanced_tree(request.q, gen.parser(request.match_all), searcher.reader(), place_lookup), None
+        return advanced_tree(request.q, gen.parser(request.match_all), searcher.reader(), place_lookup,
+                             gen.vocabulary), None
     simple = simple_query(request.q, gen.analyzer)
     return simple.tree(request.match_all, ranked=ranked, feedback=request.expand), simple
 
