@@ -1,10 +1,11 @@
 """Relevance on the Cranfield collection: nDCG@10, MAP and recall@100 for the 225 queries run
-with match=any through SearchService, on an index of the 1,400 documents (title + text).
+with match=any through SearchService, on an index of the 1,400 documents (title + text),
+without and with expand=true (RM3 pseudo-relevance feedback), one line each.
 
 Gains (the collection's TREC-format judgments): grade 1 -> 4, 2 -> 3, 3 -> 2, 4 -> 1, -1 -> 5;
 every judged document counts as relevant for MAP and recall.
 
-    python bench/cranfield.py [--work-dir bench/results/cranfield]
+    python bench/cranfield.py [--work-dir bench/results/cranfield] [--expand off on]
 """
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ def average_precision(ranked: list[str], relevant: set[str]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "results" / "cranfield")
+    ap.add_argument("--expand", nargs="+", choices=("off", "on"), default=["off", "on"],
+                    help="runs without (off) and with (on) expand=true; default both")
     args = ap.parse_args()
     if not CRANFIELD.is_dir():
         sys.exit(f"needs {CRANFIELD} (the shared Cranfield collection)")
@@ -91,22 +94,24 @@ def main() -> None:
     reindex(settings, if_needed=True)
     service = SearchService(settings.index_dir, settings)
     qrels = judgments()
-    ndcgs, aps, recalls = [], [], []
-    started = time.perf_counter()
-    for n, query in enumerate(records(CRANFIELD / "cran.qry"), start=1):
-        text = " ".join(query.get("W", "").split())
-        body = service.search({"q": text, "match": "any", "page_size": "100", "facets": ""})
-        ranked = [h["article_id"] for h in body["hits"]]
-        gains = qrels.get(n, {})
-        ndcgs.append(ndcg_at(ranked, gains))
-        aps.append(average_precision(ranked, set(gains)))
-        recalls.append(len(set(ranked) & set(gains)) / len(gains) if gains else 0.0)
-    elapsed = time.perf_counter() - started
+    queries = [" ".join(q.get("W", "").split()) for q in records(CRANFIELD / "cran.qry")]
+    print(f"queries: {len(queries)}  (gains 1->4, 2->3, 3->2, 4->1, -1->5)")
+    for expand in args.expand:
+        ndcgs, aps, recalls = [], [], []
+        started = time.perf_counter()
+        for n, text in enumerate(queries, start=1):
+            body = service.search({"q": text, "match": "any", "page_size": "100", "facets": "",
+                                   "expand": "true" if expand == "on" else "false"})
+            ranked = [h["article_id"] for h in body["hits"]]
+            gains = qrels.get(n, {})
+            ndcgs.append(ndcg_at(ranked, gains))
+            aps.append(average_precision(ranked, set(gains)))
+            recalls.append(len(set(ranked) & set(gains)) / len(gains) if gains else 0.0)
+        elapsed = time.perf_counter() - started
+        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        print(f"expand {expand:<3}  nDCG@10 {mean(ndcgs):.4f}   MAP(@100) {mean(aps):.4f}   "
+              f"recall@100 {mean(recalls):.4f}   ({elapsed / len(ndcgs) * 1000:.1f} ms/query)")
     service.close()
-    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-    print(f"queries: {len(ndcgs)}  (gains 1->4, 2->3, 3->2, 4->1, -1->5)")
-    print(f"nDCG@10 {mean(ndcgs):.4f}   MAP(@100) {mean(aps):.4f}   recall@100 {mean(recalls):.4f}   "
-          f"({elapsed / len(ndcgs) * 1000:.1f} ms/query)")
 
 
 if __name__ == "__main__":
