@@ -6,6 +6,7 @@ A thin click layer: each command turns its options into a Settings object and on
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from index.lock import LockHolder, LockTimeout
 from index.places import Gazetteer
 from index.settings import Settings
 from search import NoIndexError, QueryError, SearchService
-from search.server import make_server
+from search.server import gunicorn_available, make_server, serve_with_gunicorn
 from search.terminal import readable_results
 
 
@@ -213,14 +214,32 @@ def places_command(text, paths, article_date, as_json):
 @index_dir_option
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8080).")
-def serve_command(index_dir, host, port):
-    """Serve the search API (and page); builds the index from samples/ first if there is none."""
-    settings = _settings(index_dir=index_dir, host=host, port=port)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Server processes (default: all cores). Above 1: gunicorn, pre-forking, with an "
+                   "access log on stdout; 1, or gunicorn not installed: waitress in one process.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Request threads per process (default 8); gunicorn's sync worker with 1.")
+def serve_command(index_dir, host, port, workers, threads):
+    """Serve the search API (and page); builds the index from samples/ first if there is none.
+
+    SIGTERM lets requests in flight finish; a gunicorn worker that dies is replaced."""
+    settings = _settings(index_dir=index_dir, host=host, port=port, serve_workers=workers,
+                         threads=threads)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s")
     if serving_generation(settings.index_dir) is None:
         click.echo(f"No index in {settings.index_dir} yet: building it from "
                    f"{', '.join(map(str, settings.sources))}…", err=True)
         for line in _reindex_or_exit(settings).summary_lines():
             click.echo(line, err=True)
+    if settings.serve_workers > 1 and gunicorn_available():
+        serve_with_gunicorn(settings, settings.serve_workers, on_ready=lambda url: click.echo(
+            f"Serving {settings.index_dir} on {url} with {settings.serve_workers} worker "
+            "processes (Ctrl-C stops)", err=True))
+        click.echo("Stopped.", err=True)
+        return
+    if settings.serve_workers > 1:
+        click.echo("gunicorn is not installed: serving from one waitress process.", err=True)
     try:
         server = make_server(settings)
     except OSError as e:

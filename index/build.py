@@ -23,6 +23,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from index import generations
+from index.columns import write_columns
 from index.lock import LockHolder, ReindexLock
 from index.model import MAX_PARAGRAPH_CHARS, Article, Skip
 from index.places import Gazetteer
@@ -460,6 +461,7 @@ def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_W
                        gazetteer: Gazetteer) -> dict:
     """The places table, then the manifest with the checksums of every file written before it."""
     files = _manifest_files(plan, written)
+    write_columns(ix, gen_dir)
     generations.write_json_atomically(gen_dir / generations.PLACES,
                                       _places_table(ix, plan, gazetteer))
     manifest = {

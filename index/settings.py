@@ -38,9 +38,17 @@ class Settings:
     host: str = _setting("127.0.0.1", "NEWS_SEARCH_HOST", "Address the web service listens on.")
     port: int = _setting(8080, "NEWS_SEARCH_PORT", "Port the web service listens on.")
     threads: int = _setting(8, "NEWS_SEARCH_THREADS", "Request threads per server process.")
+    serve_workers: int = _setting(
+        os.cpu_count() or 1, "NEWS_SEARCH_SERVE_WORKERS",
+        "Server processes for `serve` (gunicorn workers); 1 serves from one waitress process.")
+    concurrent_queries: int = _setting(
+        4, "NEWS_SEARCH_CONCURRENT_QUERIES",
+        "Searches one server process runs at once; more wait up to the query time limit, "
+        "then get 503 with Retry-After.")
 
     def __post_init__(self):
-        for name, low in (("workers", 1), ("threads", 1), ("lock_timeout", 0), ("port", 0)):
+        for name, low in (("workers", 1), ("threads", 1), ("lock_timeout", 0), ("port", 0),
+                          ("serve_workers", 1), ("concurrent_queries", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be at least {low}, not {getattr(self, name)!r}")
         if self.query_time_limit <= 0:

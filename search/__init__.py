@@ -3,6 +3,6 @@
 Imports the schema from `index/`; `index/` never imports this package.
 """
 from search.params import QueryError
-from search.service import NoIndexError, NotFoundError, SearchService
+from search.service import BusyError, NoIndexError, NotFoundError, SearchService
 
-__all__ = ["SearchService", "QueryError", "NoIndexError", "NotFoundError"]
+__all__ = ["SearchService", "QueryError", "NoIndexError", "NotFoundError", "BusyError"]

@@ -1,21 +1,25 @@
 """Per-generation numpy columns (day, month, place ids, field lengths, articles) and posting arrays.
 
-Owns everything that turns a Whoosh reader into arrays: filters become boolean masks over
-document numbers and facets are counted with array operations. Never imports search.service.
+Owns the read side of the arrays: the column files `index/columns.py` writes, memory-mapped;
+filters become boolean masks over document numbers, facets array counts; posting arrays read
+from Whoosh and cached. Never imports search.service.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
+from index import columns as stored
 from search.place_sets import PlaceSets
 
 log = logging.getLogger(__name__)
@@ -24,10 +28,6 @@ EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 # Posting-cache budget per paragraph of the generation (see PostingCache.sized_for).
 CACHE_BYTES_PER_DOC = 512
-# Fields whose per-document lengths BM25F normalises by.
-LENGTH_FIELDS = ("text", "title")
-# Fields whose per-document lengths BM25F normalises by.
-LENGTH_FIELDS = ("text", "title")
 
 
 @dataclass(frozen=True)
@@ -179,17 +179,37 @@ class Columns:
     article: np.ndarray               # int32 article number per document (for grouping)
 
     @classmethod
-    def load(cls, reader) -> "Columns":
-        n = reader.doc_count_all()
-        day = _day_column(reader, n)
-        owners, entries, ids = _place_pairs(reader)
-        lengths = {name: _length_column(reader, name, n) for name in LENGTH_FIELDS}
-        alive = _alive_mask(reader, n)
+    def opened(cls, gen_dir: Path, reader) -> "Columns":
+        """The generation's column files, memory-mapped (read-only, shared between processes
+        through the page cache); computed from `reader` for a generation built without them."""
+        try:
+            meta = json.loads((Path(gen_dir) / stored.META).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            meta = None
+        if meta is None or meta.get("format") != stored.FORMAT:
+            log.warning("%s has no current column files; computing them (reindex to store them)",
+                        gen_dir)
+            return cls.computed(reader)
+        arrays = {name: np.load(Path(gen_dir) / stored.array_file(name), mmap_mode="r")
+                  for name in stored.ARRAYS}
+        return cls._made(arrays, meta)
+
+    @classmethod
+    def computed(cls, reader) -> "Columns":
+        """The columns computed in memory from a Whoosh reader (what the build stores)."""
+        return cls._made(*stored.compute_columns(reader))
+
+    @classmethod
+    def _made(cls, arrays: dict[str, np.ndarray], meta: dict) -> "Columns":
+        ids = list(meta["place_ids"])
         return cls(
-            doc_count=n, alive=alive, day=day, month=_month_column(day), lengths=lengths,
-            average_lengths={k: float(v[alive].mean()) if alive.any() else 1.0 for k, v in lengths.items()},
+            doc_count=int(meta["doc_count"]), alive=arrays["alive"], day=arrays["day"],
+            month=arrays["month"],
+            lengths={name: arrays[f"length_{name}"] for name in stored.LENGTH_FIELDS},
+            average_lengths=dict(meta["average_lengths"]),
             place_ids=ids, place_index={pid: i for i, pid in enumerate(ids)},
-            place_owner=owners, place_entry=entries, article=_article_column(reader, n),
+            place_owner=arrays["place_owner"], place_entry=arrays["place_entry"],
+            article=arrays["article"],
         )
 
     def date_mask(self, first: dt.date | None, last: dt.date | None) -> np.ndarray | None:
@@ -281,69 +301,3 @@ def _distinct_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if undated:
         return np.concatenate(([0], present + low)), np.concatenate(([undated], counts[present]))
     return present + low, counts[present]
-
-
-def _day_column(reader, n: int) -> np.ndarray:
-    if not reader.has_column("day"):
-        return np.zeros(n, dtype=np.int32)
-    return np.fromiter(reader.column_reader("day"), dtype=np.int32, count=n)
-
-
-def _month_column(day: np.ndarray) -> np.ndarray:
-    month = np.zeros(len(day), dtype=np.int32)
-    dated = day > 0
-    if dated.any():
-        # numpy datetime64 days count from 1970-01-01; ordinals from 0001-01-01.
-        days = (day[dated] - dt.date(1970, 1, 1).toordinal()).astype("datetime64[D]")
-        months = days.astype("datetime64[M]").astype(np.int64)
-        month[dated] = (1970 + months // 12) * 100 + months % 12 + 1
-    return month
-
-
-def _length_column(reader, fieldname: str, n: int) -> np.ndarray:
-    if fieldname not in reader.schema or not reader.schema[fieldname].scorable:
-        return np.ones(n, dtype=np.float32)
-    lengths = np.fromiter((reader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)),
-                          dtype=np.float32, count=n)
-    return np.maximum(lengths, 1.0)
-
-
-def _alive_mask(reader, n: int) -> np.ndarray:
-    alive = np.ones(n, dtype=bool)
-    if reader.has_deletions():
-        for d in range(n):
-            if reader.is_deleted(d):
-                alive[d] = False
-    return alive
-
-
-def _place_pairs(reader) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    ids = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("place_ids")]
-    owners, entries = [], []
-    for i, pid in enumerate(ids):
-        postings = read_postings(reader, "place_ids", pid)
-        owners.append(postings.ids)
-        entries.append(np.full(len(postings.ids), i, dtype=np.int32))
-    if not ids:
-        return EMPTY_IDS, EMPTY_IDS, ids
-    return np.concatenate(owners), np.concatenate(entries), ids
-
-
-def _article_column(reader, n: int) -> np.ndarray:
-    """An article's paragraphs are written together, so within a segment its postings are
-    usually the whole range from its first to its last document: the term info says so
-    (document frequency = range width) without reading postings, which takes 0.05 s instead
-    of 0.3 s for 16,000 articles. Other articles read their postings."""
-    articles = np.zeros(n, dtype=np.int32)
-    if "article_id" not in reader.schema:
-        return articles
-    number: dict = {}
-    for segment, offset in reader.leaf_readers():
-        for text, info in segment.iter_field("article_id"):
-            i = number.setdefault(text, len(number))
-            first, last = info.min_id(), info.max_id()
-            if first is not None and last - first + 1 == info.doc_frequency():
-                articles[offset + first:offset + last + 1] = i
-            else:
-                articles[read_postings(segment, "article_id", text).ids + offset] = i
-    return articles

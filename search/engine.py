@@ -20,6 +20,7 @@ from whoosh import index as whoosh_index
 from search.columns import EMPTY_IDS, Columns, PostingCache
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
 from search.query_tree import Context, Everything, Match
+from search.suggest import corrected_query
 from search.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -65,22 +66,27 @@ class Generation:
 
     Shared by all threads; searchers are not (Whoosh: one searcher per thread at a time), so a
     request borrows one with `searcher()` and gives it back. A generation never changes once
+
+    At most `max_searchers` are open (further requests wait for one): each whoosh3 searcher
+    keeps private in-memory copies of the segment files it reads (about 120 MB on the Reuters
+    index), so the pool, not the columns, decides a server process's memory.
     served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
     """
 
-    def __init__(self, path, manifest: dict):
+    def __init__(self, path, manifest: dict, max_searchers: int | None = None):
         self.path = path
         self.manifest = manifest
         self.index = whoosh_index.open_dir(str(path))
         self.schema = self.index.schema
         self.analyzer = self.schema["text"].analyzer
         self._lock = threading.Lock()
+        self._lendable = threading.BoundedSemaphore(max_searchers) if max_searchers else None
         self._closed = False
         # Opening a searcher and its stored-field files costs about 50 ms: paid here, by the
         # thread that opens the generation, so that the first request finds one ready.
         first = self.index.searcher()
         try:
-            self.columns = Columns.load(first.reader())
+            self.columns = Columns.opened(path, first.reader())
             self.mentioned = _mentioned_terms(first.reader())
             _open_stored_fields(first.reader())
         except BaseException:
@@ -93,21 +99,27 @@ class Generation:
 
     @contextmanager
     def searcher(self):
-        """A searcher for this request alone: an idle one, else a new one; kept for the next
-        request afterwards (a pool as large as the most requests ever served at once)."""
-        with self._lock:
-            searcher = self._idle.pop() if self._idle else None
-        if searcher is None:
-            searcher = self.index.searcher()
+        """A searcher for this request alone: an idle one, else a new one while fewer than
+        `max_searchers` exist; kept for the next request afterwards."""
+        if self._lendable is not None:
+            self._lendable.acquire()
         try:
-            yield searcher
-        finally:
             with self._lock:
-                keep = not self._closed
-                if keep:
-                    self._idle.append(searcher)
-            if not keep:
-                searcher.close()
+                searcher = self._idle.pop() if self._idle else None
+            if searcher is None:
+                searcher = self.index.searcher()
+            try:
+                yield searcher
+            finally:
+                with self._lock:
+                    keep = not self._closed
+                    if keep:
+                        self._idle.append(searcher)
+                if not keep:
+                    searcher.close()
+        finally:
+            if self._lendable is not None:
+                self._lendable.release()
 
     def close(self) -> None:
         """Close the idle searchers now, and each borrowed one when it is given back."""
@@ -118,6 +130,38 @@ class Generation:
             searcher.close()
 
     def parser(self, match_all: bool):
+    def search(self, request: "Request", time_limit: float, place_lookup) -> "Outcome":
+        """Evaluate one request (see `run`) on a borrowed searcher."""
+        with self.searcher() as searcher:
+            return run(self, searcher, request, time_limit, place_lookup)
+
+    def count(self, request: "Request", time_limit: float, place_lookup) -> int:
+        """How many paragraphs a request matches (see `count`)."""
+        with self.searcher() as searcher:
+            return count(self, searcher, request, time_limit, place_lookup)
+
+    def stored_fields(self, docnums) -> list[dict]:
+        """The stored fields of each document number, in the order given."""
+        with self.searcher() as searcher:
+            return [searcher.stored_fields(int(d)) for d in docnums]
+
+    def article_docnums(self, article_id: str) -> list[int]:
+        """The live documents (paragraphs) of one article, in document order."""
+        with self.searcher() as searcher:
+            found = searcher.document_numbers(article_id=article_id)
+            return sorted(d for d in found if self.columns.alive[d])
+
+    def corrected_query(self, q: str) -> str | None:
+        """`q` with words the index has never seen replaced by close ones it has (see
+        search.suggest), or None when every word is known."""
+        with self.searcher() as searcher:
+            return corrected_query(q, searcher.reader())
+
+    @property
+    def number(self) -> int | None:
+        """The generation number its manifest records."""
+        return self.manifest.get("generation")
+
         return advanced_parser(self.schema, match_all)
 
     def mentioned_mask(self, ctx: Context, first, last) -> np.ndarray | None:

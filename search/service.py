@@ -1,14 +1,13 @@
 """`SearchService`: the one search function behind the API, the page and `manage.py search`.
 
-Owns the serving generation (noticing a new one between requests; requests borrow its
-searchers) and the shape of every response body (plain dicts). Never imports Bottle; Whoosh
-only through search.engine, search.columns, search.snippets and search.suggest.
+Owns the shape of every response body (plain dicts); which generation answers is
+search.switcher's business, and Whoosh stays behind `engine.Generation`. Never imports Bottle
+or Whoosh.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path, PurePath
 from urllib.parse import quote
 
 import numpy as np
-from index.generations import PLACES, read_manifest, serving_generation, POINTER
+from index.generations import PLACES, read_manifest
 from index.settings import Settings
 from search import engine
 from search.query_syntax import simple_query, stop_words_notice
@@ -27,36 +26,18 @@ from search.params import (QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.placenames import PlaceDirectory
 from search.snippets import marked_html, match_spans, snippet
-from search.suggest import corrected_query
+from search.switcher import NoIndexError, Switcher
 
 log = logging.getLogger(__name__)
 
 FACET_SIZE = 20
-# How often (seconds) a request looks at the CURRENT pointer for a new generation.
-CHECK_INTERVAL = 0.5
-# After a generation fails to open, how long (seconds) before the same pointer is tried again
-# (a new pointer is tried at once): a damaged generation must not cost every request an open.
-RETRY_OPEN_AFTER = 30.0
 MAX_PLACES_LIMIT = 100
-REINDEX_COMMAND = "python manage.py reindex"
-NO_INDEX = f"no index has been built yet; run `{REINDEX_COMMAND}`"
-
-
-class NoIndexError(Exception):
-    """No generation has been built yet (HTTP 503)."""
-
-
 class NotFoundError(Exception):
     """No article with that id (HTTP 404)."""
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """The last generation that could not be opened: which pointer, when, and why."""
-
-    stamp: object
-    at: float
-    message: str
+class BusyError(Exception):
+    """Every search slot of this process stayed taken for the whole wait (HTTP 503)."""
 
 
 @dataclass
@@ -67,12 +48,11 @@ class _Served:
     directory: PlaceDirectory
     is_country: np.ndarray      # per place index of the columns
     place_counts: dict[str, int]
-    users: int = 0              # requests using it now (changed under the service's lock)
 
     @classmethod
-    def open(cls, path: Path) -> "_Served":
+    def open(cls, path: Path, max_searchers: int | None = None) -> "_Served":
         places = json.loads((path / PLACES).read_text(encoding="utf-8")) if (path / PLACES).is_file() else {}
-        gen = engine.Generation(path, read_manifest(path))
+        gen = engine.Generation(path, read_manifest(path), max_searchers)
         cols = gen.columns
         is_country = np.array([places.get(pid, {}).get("kind") == "country" for pid in cols.place_ids], dtype=bool)
         counts = cols.place_counts(cols.alive)
@@ -86,29 +66,30 @@ class SearchService:
     def __init__(self, index_dir: Path, settings: Settings | None = None):
         self.index_dir = Path(index_dir)
         self.settings = settings or Settings.from_env({}, index_dir=self.index_dir)
-        self._lock = threading.Lock()
-        self._served_now: _Served | None = None
-        # The generation served before the current one, until its last request ends.
-        self._previous: _Served | None = None
-        self._stamp = None
-        self._checked_at = float("-inf")
-        self._loading = False
-        self._failed: _Failure | None = None
+        # As many searchers as searches may run at once: each costs memory (engine.Generation).
+        self._switcher = Switcher(
+            self.index_dir, lambda path: _Served.open(path, self.settings.concurrent_queries),
+            lambda served: served.gen.close())
+        # Per thread: the generation the thread's last call answered from (for the web layer's
+        # X-Index-Generation header), until `answered_from` reads it.
+        self._answered = threading.local()
+        # A flood of slow queries must slow answers down, not pile up memory and threads.
+        self._slots = threading.BoundedSemaphore(self.settings.concurrent_queries)
 
     # ------------------------------------------------------------ public API
 
     def search(self, params: Mapping[str, str | Sequence[str]]) -> dict:
         started = time.perf_counter()
         p = parse_params(params)
-        with self._using() as served:
+        with self._using() as served, self._search_slot():
             place_ids = self._place_ids(served, p.places)
             request = _request(p, place_ids)
-            with served.gen.searcher() as searcher:
-                outcome = engine.run(served.gen, searcher, request, self.settings.query_time_limit,
-                                     served.directory.ids_for)
-                rows = outcome.order[p.offset:p.offset + p.page_size]
-                hits = [self._hit(served, searcher, outcome, int(row)) for row in rows]
-                suggestion = self._suggestion(served, searcher, p, request)
+            outcome = served.gen.search(request, self.settings.query_time_limit,
+                                        served.directory.ids_for)
+            rows = [int(row) for row in outcome.order[p.offset:p.offset + p.page_size]]
+            stored = served.gen.stored_fields(outcome.match.ids[rows])
+            hits = [self._hit(served, outcome, row, fields) for row, fields in zip(rows, stored)]
+            suggestion = self._suggestion(served, p, request)
             facets = self._facets(served, outcome.match.ids, p.facets, p.group == "article")
             notice = None if outcome.total else stop_words_notice(p.q, p.mode, served.gen.analyzer)
         body = {
@@ -130,10 +111,7 @@ class SearchService:
     def article(self, article_id: str, q: str | None = None) -> dict:
         q = query_text(q or "")
         with self._using() as served:
-            with served.gen.searcher() as searcher:
-                docnums = sorted(searcher.document_numbers(article_id=article_id))
-                docnums = [d for d in docnums if served.gen.columns.alive[d]]
-                stored = [searcher.stored_fields(d) for d in docnums]
+            stored = served.gen.stored_fields(served.gen.article_docnums(article_id))
             if not stored:
                 raise NotFoundError(f"no article with id {article_id!r}")
             stored.sort(key=lambda s: s.get("para", 0))
@@ -161,112 +139,54 @@ class SearchService:
         with self._using() as served:
             manifest = served.gen.manifest
             paragraphs = int(served.gen.columns.alive.sum())
+        refused = self._switcher.refused
         return {
             "generation": manifest.get("generation"),
             "built_at": manifest.get("built_at"),
             "schema_version": manifest.get("schema_version"),
             "articles": manifest.get("articles"),
             "paragraphs": paragraphs,
+            "refused": refused.public() if refused else None,
         }
 
-    def close(self) -> None:
-        with self._lock:
-            open_now = [s for s in (self._served_now, self._previous) if s is not None]
-            self._served_now = self._previous = None
-            self._stamp = None
-            self._checked_at = float("-inf")
-        for served in open_now:
-            served.gen.close()
+    def health(self) -> dict:
+        """{"status": "ok", "generation": n} while a generation can answer; NoIndexError (with
+        the reason) otherwise."""
+        with self._using() as served:
+            return {"status": "ok", "generation": served.gen.number}
 
-    # ------------------------------------------------------------ generations and searchers
+    def answered_from(self) -> int | None:
+        """The generation number the calling thread's last call answered from, forgotten once
+        read (None when that call used none, such as a request refused before searching)."""
+        number = getattr(self._answered, "generation", None)
+        self._answered.generation = None
+        return number
+
+    def serving_number(self) -> int | None:
+        """The generation open now, without looking for a new one (None before the first)."""
+        served = self._switcher.current()
+        return served.gen.number if served is not None else None
+
+    def close(self) -> None:
+        self._switcher.close()
+
+    @contextmanager
+    def _search_slot(self) -> Iterator[None]:
+        """One of `concurrent_queries` searches at a time; waits up to the query time limit."""
+        if not self._slots.acquire(timeout=self.settings.query_time_limit):
+            raise BusyError(f"{self.settings.concurrent_queries} searches are running in this "
+                            "server process; try again in a moment")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     @contextmanager
     def _using(self) -> Iterator[_Served]:
-        """The serving generation, counted as in use until the block ends: a generation is
-        dropped only once no request uses it, so at most two are ever open."""
-        served = self._acquired()
-        try:
+        """The serving generation for one call (see search.switcher), remembered per thread."""
+        with self._switcher.using() as served:
+            self._answered.generation = served.gen.number
             yield served
-        finally:
-            with self._lock:
-                served.users -= 1
-                if served is self._previous and served.users == 0:
-                    self._previous = None
-
-    def _acquired(self) -> _Served:
-        now = time.monotonic()
-        with self._lock:
-            current = self._served_now
-            if current is not None and (self._loading or now - self._checked_at < CHECK_INTERVAL):
-                current.users += 1
-                return current
-            self._checked_at = now
-            stamp = _pointer_stamp(self.index_dir)
-            path = self._to_open(stamp, now)
-            if path is None:
-                if current is None:
-                    raise NoIndexError(self._failed.message if self._failed else NO_INDEX)
-                current.users += 1
-                return current
-            if current is None:
-                served = self._first_opened(path, stamp)
-                served.users += 1
-                return served
-            self._loading = True
-        return self._switched(path, stamp, current)
-
-    def _to_open(self, stamp, now: float) -> Path | None:
-        """The generation to open now, if any (called under the lock)."""
-        current = self._served_now
-        if current is not None and stamp == self._stamp:
-            return None
-        if self._failed is not None and self._failed.stamp == stamp \
-                and now - self._failed.at < RETRY_OPEN_AFTER:
-            return None
-        path = serving_generation(self.index_dir)
-        if path is None or (current is not None and path == current.gen.path):
-            self._stamp = stamp
-            return None
-        if current is not None and self._previous is not None:
-            # Requests still run on the generation before this one: switching now would make
-            # three open generations, and the builder keeps only two. Look again later.
-            return None
-        return path
-
-    def _first_opened(self, path: Path, stamp) -> _Served:
-        """The first generation (called under the lock: every thread waits for it)."""
-        try:
-            served = _open(path)
-        except NoIndexError as e:
-            self._failed = _Failure(stamp, time.monotonic(), str(e))
-            raise
-        self._served_now, self._stamp, self._failed = served, stamp, None
-        return served
-
-    def _switched(self, path: Path, stamp, current: _Served) -> _Served:
-        """Open the new generation while other threads keep answering from the old one;
-        returns the generation this request uses, counted."""
-        try:
-            served = _open(path)
-        except NoIndexError as e:
-            served, failure = None, _Failure(stamp, time.monotonic(), str(e))
-        except BaseException:
-            # Interrupted (KeyboardInterrupt, SystemExit): the next check may try again.
-            with self._lock:
-                self._loading = False
-            raise
-        with self._lock:
-            self._loading = False
-            if served is None:
-                self._failed = failure
-                current.users += 1
-                return current
-            self._served_now, self._stamp, self._failed = served, stamp, None
-            self._previous = current if current.users else None
-            served.users += 1
-        # Requests still running on the old generation keep their searchers until they end.
-        current.gen.close()
-        return served
 
     # ------------------------------------------------------------ pieces of the body
 
@@ -281,9 +201,8 @@ class SearchService:
             ids += [pid for pid in found if pid not in ids]
         return ids
 
-    def _hit(self, served: _Served, searcher, outcome: engine.Outcome, row: int) -> dict:
+    def _hit(self, served: _Served, outcome: engine.Outcome, row: int, stored: dict) -> dict:
         docnum = int(outcome.match.ids[row])
-        stored = searcher.stored_fields(docnum)
         text = stored.get("text", "")
         spans = match_spans(text, served.gen.analyzer, outcome.highlight)
         hit = {
@@ -331,15 +250,14 @@ class SearchService:
                  "count": int(counts[i])} for i in top]
         return sorted(rows, key=lambda r: (-r["count"], r["value"]))
 
-    def _suggestion(self, served: _Served, searcher, p: SearchParams, request: engine.Request) -> str | None:
+    def _suggestion(self, served: _Served, p: SearchParams, request: engine.Request) -> str | None:
         if p.mode != "simple" or not p.q:
             return None
-        corrected = corrected_query(p.q, searcher.reader())
+        corrected = served.gen.corrected_query(p.q)
         if not corrected:
             return None
         retry = engine.Request(**{**request.__dict__, "q": corrected, "relax": False})
-        found = engine.count(served.gen, searcher, retry, self.settings.query_time_limit,
-                             served.directory.ids_for)
+        found = served.gen.count(retry, self.settings.query_time_limit, served.directory.ids_for)
         return corrected if found else None
 
     def _terms_for(self, served: _Served, q: str) -> frozenset[str]:
@@ -352,22 +270,6 @@ class SearchService:
                 "html": marked_html(text, spans), "matches": [list(s) for s in spans],
                 "places": stored.get("places_json") or [],
                 "mentioned_dates": stored.get("mentions_json") or []}
-
-
-def _open(path: Path) -> _Served:
-    try:
-        served = _Served.open(path)
-    except Exception as e:  # noqa: BLE001 — a boundary, see the comment
-        # A damaged generation fails in more ways than Whoosh has exception types for (a
-        # truncated segment is an EOFError, a bad pickle an UnpicklingError, a short column a
-        # struct.error); whichever it is, the service must go on answering from what it has,
-        # so the cause is logged in full here and only summed up for clients.
-        log.exception("could not open index generation %s", path)
-        # The reason, not the server's folders: the message reaches API clients.
-        raise NoIndexError(f"the index could not be opened ({type(e).__name__}); "
-                           f"run `{REINDEX_COMMAND}`") from e
-    log.info("serving index generation %s", path)
-    return served
 
 
 def _request(p: SearchParams, place_ids: list[str]) -> engine.Request:
@@ -389,11 +291,3 @@ def _file_name(source: str) -> str:
     """The archive file's name without its folders (which are the server's business)."""
     return PurePath(source).name if source else ""
 
-
-def _pointer_stamp(index_dir: Path):
-    """What changes when CURRENT is replaced (it is renamed over, so the inode changes)."""
-    try:
-        st = os.stat(index_dir / POINTER)
-    except FileNotFoundError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size

@@ -15,7 +15,7 @@ from bottle import (Bottle, FormsDict, HTTPError, HTTPResponse, SimpleTemplate, 
                     response, static_file)
 
 from index.settings import Settings
-from search import NoIndexError, NotFoundError, QueryError, SearchService, page
+from search import BusyError, NoIndexError, NotFoundError, QueryError, SearchService, page
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 # How long a client should wait before asking again while no index exists: a first build of
 # the sample archive takes seconds, of a large archive minutes.
 RETRY_AFTER_SECONDS = 30
+# How long a client should wait when every search slot of the process was taken.
+BUSY_RETRY_AFTER_SECONDS = 1
+# Names the generation that answered, so a client can tell answers from before and after a
+# reindex apart (and an operator can see which workers have switched).
+GENERATION_HEADER = "X-Index-Generation"
 INTERNAL_ERROR_MESSAGE = "The server failed to answer this request; the error has been logged."
 REINDEX_HINT = "python manage.py reindex"
 NO_INDEX_MESSAGE = (f"No search index has been built yet. Run `{REINDEX_HINT}` to build one; "
@@ -107,6 +112,21 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
     def openapi_document():
         return HTTPResponse(openapi, status=200, headers={"Content-Type": JSON_TYPE})
 
+    @app.get("/healthz")
+    @_json_api
+    def healthz():
+        return service.health()
+
+    @app.hook("after_request")
+    def generation_header():
+        """The generation the request used; an API answer that used none (a bad parameter)
+        names the one open now. Nothing before the first generation."""
+        number = service.answered_from()
+        if number is None and _is_api(request.path):
+            number = service.serving_number()
+        if number is not None:
+            response.set_header(GENERATION_HEADER, str(number))
+
     for status_code in FRAMEWORK_ERRORS:
         app.error(status_code)(pages.unless_api(_framework_error))
     return app
@@ -143,6 +163,9 @@ def _json_api(handler: Callable[..., dict]) -> Callable[..., HTTPResponse]:
         except NoIndexError as e:
             return _error_response(503, "no_index", _no_index_message(e),
                                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        except BusyError as e:
+            return _error_response(503, "busy", str(e),
+                                   headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         except Exception:  # noqa: BLE001 — the documented boundary, see the docstring
             log.exception("unexpected error answering %s %s", request.method, request.fullpath)
             return _error_response(500, "internal_error", INTERNAL_ERROR_MESSAGE)
@@ -177,6 +200,10 @@ def _framework_error(error: HTTPError) -> str:
     else:
         message = str(error.body)
     return json.dumps(error_body(code, message))
+
+
+def _is_api(path: str) -> bool:
+    return path in ("/api", "/healthz") or path.startswith("/api/")
 
 
 def _no_index_message(error: NoIndexError) -> str:
@@ -278,7 +305,7 @@ class _Pages:
     def unless_api(self, json_handler: Callable[[HTTPError], str]) -> Callable[[HTTPError], str]:
         """Bottle's own errors as pages, except under /api, which keeps its JSON errors."""
         def handler(error: HTTPError) -> str:
-            if request.path == "/api" or request.path.startswith("/api/"):
+            if _is_api(request.path):
                 return json_handler(error)
             for name, value in HTML_HEADERS.items():
                 response.set_header(name, value)
@@ -306,3 +333,6 @@ def _view_or_error_page(handler: Callable[..., page.View], *args, **kwargs) -> p
         return page.error_view(503, "No search index yet", _no_index_message(e),
                                "The search page answers as soon as the index is built.",
                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except BusyError as e:
+        return page.error_view(503, "Busy", f"{e}.", "Reload the page in a moment.",
+                               headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})

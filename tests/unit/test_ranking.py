@@ -65,7 +65,7 @@ def context(index_dir, seconds: float):
     """A query context on the index's current generation, with `seconds` left."""
     ix = whoosh_index.open_dir(str(next(index_dir.glob("gen-*"))))
     searcher = ix.searcher()
-    return Context(searcher, Columns.load(searcher.reader()), PostingCache(),
+    return Context(searcher, Columns.computed(searcher.reader()), PostingCache(),
                    time.perf_counter() + seconds, lambda name: [])
 
 

@@ -6,7 +6,7 @@ from itertools import combinations
 
 import pytest
 
-import search.service as service_module
+import search.switcher as switcher_module
 from index.build import reindex
 from index.settings import Settings
 from search import NoIndexError, NotFoundError, QueryError, SearchService
@@ -351,7 +351,7 @@ def test_status_does_not_reveal_the_index_folder(service):
 
 
 def test_a_new_generation_is_served_without_a_restart(tmp_path, monkeypatch):
-    monkeypatch.setattr(service_module, "CHECK_INTERVAL", 0.0)
+    monkeypatch.setattr(switcher_module, "CHECK_INTERVAL", 0.0)
     index_dir = built_index(tmp_path)
     s = SearchService(index_dir)
     assert s.search({"q": "zeppelin"})["total"] == 0
@@ -381,7 +381,7 @@ def truncate_segments(gen_dir) -> dict:
 @pytest.fixture
 def serving_gen_1(tmp_path, monkeypatch):
     """A service answering from generation 1, checking the pointer on every request."""
-    monkeypatch.setattr(service_module, "CHECK_INTERVAL", 0.0)
+    monkeypatch.setattr(switcher_module, "CHECK_INTERVAL", 0.0)
     index_dir = built_index(tmp_path)
     s = SearchService(index_dir)
     assert s.status()["generation"] == 1
@@ -411,16 +411,21 @@ def test_a_failed_generation_is_retried_only_after_the_back_off(tmp_path, servin
     for path, data in originals.items():
         path.write_bytes(data)
     assert s.search({"q": "zeppelin"})["total"] == 0
-    monkeypatch.setattr(service_module, "RETRY_OPEN_AFTER", 0.0)
+    monkeypatch.setattr(switcher_module, "RETRY_OPEN_AFTER", 0.0)
     assert s.search({"q": "zeppelin"})["total"] == 1
 
 
-def test_a_generation_that_fails_to_open_is_logged_with_its_traceback(tmp_path, serving_gen_1, caplog):
+def test_a_damaged_generation_is_refused_once_in_the_log_and_named_in_the_status(
+        tmp_path, serving_gen_1, caplog, monkeypatch):
     s, index_dir = serving_gen_1
     truncate_segments(next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN]))
-    with caplog.at_level(logging.ERROR, logger="search.service"):
+    monkeypatch.setattr(switcher_module, "RETRY_OPEN_AFTER", 0.0)
+    with caplog.at_level(logging.ERROR, logger="search.switcher"):
         s.search({"q": "zeppelin"})
-    assert any(r.exc_info and "gen-2" in r.getMessage() for r in caplog.records)
+        s.search({"q": "zeppelin"})
+    assert len([r for r in caplog.records if "gen-2" in r.getMessage()]) == 1
+    refused = s.status()["refused"]
+    assert refused["generation"] == 2 and "size differs" in refused["reason"] and refused["at"]
 
 
 def test_a_truncated_first_generation_is_no_index_error_without_server_paths(tmp_path):

@@ -95,7 +95,7 @@ def _same_partition(column: np.ndarray, owners: dict[int, str]) -> bool:
 
 
 def test_the_article_column_groups_the_paragraphs_of_each_article(reader):
-    assert _same_partition(Columns.load(reader).article, _brute_articles(reader))
+    assert _same_partition(Columns.computed(reader).article, _brute_articles(reader))
 
 
 def test_the_article_column_handles_paragraphs_that_are_not_side_by_side(tmp_path):
@@ -104,6 +104,6 @@ def test_the_article_column_handles_paragraphs_that_are_not_side_by_side(tmp_pat
         for n, article in enumerate(["a", "b", "a", "c", "b", "a"]):
             w.add_document(id=f"{article}:{n}", article_id=article, para=n, text=f"word {n}")
     with ix.reader() as r:
-        column = Columns.load(r).article
+        column = Columns.computed(r).article
         owners = _brute_articles(r)
     assert _same_partition(column, owners)

@@ -1,0 +1,58 @@
+"""What serving adds to every answer: /healthz, the X-Index-Generation header, and the 503 a
+process answers when all its search slots stay taken."""
+from __future__ import annotations
+
+import dataclasses
+
+import webtest
+
+from search import SearchService
+from search.web import create_app
+from error_shape import assert_error
+
+GENERATION = "X-Index-Generation"
+
+
+def test_healthz_is_200_with_the_serving_generation(app):
+    response = app.get("/healthz")
+    assert response.json == {"status": "ok", "generation": 1}
+    assert response.headers[GENERATION] == "1"
+
+
+def test_healthz_before_the_first_index_is_503_with_the_reason(unbuilt_app):
+    error = assert_error(unbuilt_app.get("/healthz", status=503), 503, "no_index")
+    assert "reindex" in error["message"]
+    assert GENERATION not in unbuilt_app.get("/healthz", status=503).headers
+
+
+def test_every_api_answer_names_the_generation(app):
+    for path in ("/api/search?q=oil", "/api/articles/oil-2", "/api/places?prefix=ba",
+                 "/api/status", "/api/openapi.json"):
+        assert app.get(path).headers[GENERATION] == "1", path
+
+
+def test_an_api_error_names_the_generation_too(app):
+    assert app.get("/api/search?to=soon", status=400).headers[GENERATION] == "1"
+    assert app.get("/api/nowhere", status=404).headers[GENERATION] == "1"
+
+
+def test_the_search_page_names_the_generation_it_searched(app):
+    assert app.get("/?q=oil").headers[GENERATION] == "1"
+
+
+def test_a_static_file_names_no_generation(app):
+    assert GENERATION not in app.get("/static/nothing-here", status=404).headers
+
+
+def test_search_is_503_busy_with_retry_after_when_every_slot_stays_taken(settings):
+    narrow = dataclasses.replace(settings, concurrent_queries=1, query_time_limit=0.2)
+    service = SearchService(narrow.index_dir, narrow)
+    try:
+        busy_app = webtest.TestApp(create_app(narrow, service))
+        with service._search_slot():  # another request holding the only slot
+            response = busy_app.get("/api/search?q=oil", status=503)
+        assert_error(response, 503, "busy")
+        assert response.headers["Retry-After"] == "1"
+        assert busy_app.get("/api/search?q=oil").json["total"] > 0
+    finally:
+        service.close()

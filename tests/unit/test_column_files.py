@@ -1,0 +1,45 @@
+"""The column files a build writes into its generation: memory-mapped by the read side, equal to
+the columns computed from the Whoosh index, and computed afresh for a generation without them."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from whoosh import index as whoosh_index
+
+from index import columns as stored
+from search.columns import Columns
+from search_corpus import built_index
+
+
+def both(gen_dir) -> tuple[Columns, Columns]:
+    with whoosh_index.open_dir(str(gen_dir)).reader() as reader:
+        return Columns.opened(gen_dir, reader), Columns.computed(reader)
+
+
+def assert_same(a: Columns, b: Columns) -> None:
+    for f in dataclasses.fields(Columns):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, dict) and x and isinstance(next(iter(x.values())), np.ndarray):
+            assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x), f.name
+        elif isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), f.name
+        else:
+            assert x == y, f.name
+
+
+def test_a_build_writes_column_files_that_map_back_to_the_computed_columns(tmp_path):
+    gen_dir = built_index(tmp_path) / "gen-1"
+    assert all((gen_dir / stored.array_file(name)).is_file() for name in stored.ARRAYS)
+    mapped, computed = both(gen_dir)
+    assert isinstance(mapped.day, np.memmap) and not mapped.day.flags.writeable
+    assert_same(mapped, computed)
+    assert mapped.doc_count == 10 and mapped.place_ids
+
+
+def test_a_generation_without_column_files_computes_them(tmp_path):
+    gen_dir = built_index(tmp_path) / "gen-1"
+    (gen_dir / stored.META).unlink()
+    mapped, computed = both(gen_dir)
+    assert not isinstance(mapped.day, np.memmap)
+    assert_same(mapped, computed)
