@@ -20,8 +20,8 @@ from whoosh import index as whoosh_index
 from search.columns import EMPTY_IDS, Columns, PostingCache
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
 from search.query_tree import Context, Everything, Match
-from search.suggest import corrected_query
 from search.vocabulary import Vocabulary
+from search.suggest import corrected_query
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,11 @@ class Generation:
 
     Shared by all threads; searchers are not (Whoosh: one searcher per thread at a time), so a
     request borrows one with `searcher()` and gives it back. A generation never changes once
+    served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
 
     At most `max_searchers` are open (further requests wait for one): each whoosh3 searcher
     keeps private in-memory copies of the segment files it reads (about 120 MB on the Reuters
     index), so the pool, not the columns, decides a server process's memory.
-    served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
     """
 
     def __init__(self, path, manifest: dict, max_searchers: int | None = None):
@@ -80,8 +80,8 @@ class Generation:
         self.schema = self.index.schema
         self.analyzer = self.schema["text"].analyzer
         self._lock = threading.Lock()
-        self._lendable = threading.BoundedSemaphore(max_searchers) if max_searchers else None
         self._closed = False
+        self._lendable = threading.BoundedSemaphore(max_searchers) if max_searchers else None
         # Opening a searcher and its stored-field files costs about 50 ms: paid here, by the
         # thread that opens the generation, so that the first request finds one ready.
         first = self.index.searcher()
@@ -130,6 +130,8 @@ class Generation:
             searcher.close()
 
     def parser(self, match_all: bool):
+        return advanced_parser(self.schema, match_all)
+
     def search(self, request: "Request", time_limit: float, place_lookup) -> "Outcome":
         """Evaluate one request (see `run`) on a borrowed searcher."""
         with self.searcher() as searcher:
@@ -161,8 +163,6 @@ class Generation:
     def number(self) -> int | None:
         """The generation number its manifest records."""
         return self.manifest.get("generation")
-
-        return advanced_parser(self.schema, match_all)
 
     def mentioned_mask(self, ctx: Context, first, last) -> np.ndarray | None:
         """Documents mentioning a day or month that overlaps [first, last]."""
