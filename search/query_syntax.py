@@ -24,6 +24,10 @@ from search.vocabulary import Vocabulary
 MAX_PAIRS = 12
 MAX_EXPANSION = 500
 FUZZY_MAX_DISTANCE = 2
+# A fuzzy term stands for at most this many words, the closest first (Lucene's FuzzyQuery and
+# Elasticsearch's `max_expansions` default): `fins~2` has 500 neighbours, and reading that
+# many posting lists made fuzzy terms the slowest queries.
+FUZZY_MAX_TERMS = 50
 ADVANCED_FIELDS = {"title": "title", "text": "text", "place": "places"}
 SUPPORTED = 'the advanced syntax is AND, OR, NOT, (groups), "phrase", field:value, prefix*, word~'
 
@@ -327,4 +331,5 @@ def _expanded(q, src: _Sources):
     if not isinstance(q, query.FuzzyTerm):
         yield from q._btexts(src.reader)
         return
-    yield from src.vocabulary.within(src.reader, q.fieldname, q.text, q.maxdist, q.prefixlength)
+    yield from src.vocabulary.within(src.reader, q.fieldname, q.text, q.maxdist, q.prefixlength,
+                                     limit=FUZZY_MAX_TERMS)

@@ -74,3 +74,10 @@ def test_a_prefix_length_keeps_only_words_starting_alike(reader):
 
 def test_a_field_missing_from_the_schema_has_no_words(reader):
     assert Vocabulary().within(reader, "title", "petroleum", 1) == []
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=WORDS, limit=st.integers(1, 5))
+def test_a_limit_keeps_the_closest_words_then_term_order(reader, terms, vocabulary, text, limit):
+    closest = sorted((damerau_levenshtein(text, t), t) for t in brute(terms, text, 2))[:limit]
+    assert vocabulary.within(reader, "text", text, 2, limit=limit) == [t for _, t in closest]
