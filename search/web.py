@@ -8,6 +8,9 @@ import functools
 import hashlib
 import json
 import logging
+import re
+import socket
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -30,6 +33,11 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 RETRY_AFTER_SECONDS = 30
 # How long a client should wait when every search slot of the process was taken.
 BUSY_RETRY_AFTER_SECONDS = 1
+# The status of a search skipped because its client had gone (nginx's convention): only logs
+# ever see it.
+CLIENT_CLOSED = 499
+# A `%` that does not start a percent-escape.
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Names the generation that answered, so a client can tell answers from before and after a
 # reindex apart (and an operator can see which workers have switched).
 GENERATION_HEADER = "X-Index-Generation"
@@ -88,7 +96,10 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
     @app.get("/api/search")
     @_json_api
     def search():
-        return service.search(query_params(request.query))
+        params = query_params(request.query)
+        if _client_left():
+            raise ClientLeft()
+        return service.search(params)
 
     @app.get("/api/articles/<article_id:path>")
     @_json_api
@@ -138,12 +149,36 @@ def error_body(code: str, message: str, param: str | None = None) -> dict:
 
 
 def query_params(query: FormsDict) -> Params:
-    """The query string as the service takes it: one string per name, a list when repeated."""
+    """The query string as the service takes it: one string per name, a list when repeated.
+    A `%` not followed by two hex digits is refused (Bottle would keep it as text)."""
+    _check_percent_encoding(request.query_string)
     params: Params = {}
     for name in query:
         values = [_utf8(v, name) for v in query.getall(name)]
         params[_utf8(name, name)] = values[0] if len(values) == 1 else values
     return params
+
+
+def _check_percent_encoding(query_string: str) -> None:
+    for part in query_string.split("&"):
+        if BAD_PERCENT.search(part):
+            name = urllib.parse.unquote(part.partition("=")[0], errors="replace")
+            raise QueryError(name[:40] or "q", "the query string has a `%` not followed by two hex "
+                             "digits; percent-encode parameters as UTF-8 (`%` itself is %25)")
+
+
+def _client_left() -> bool:
+    """Whether the client closed its connection before its search started (gunicorn hands the
+    app its socket): nobody would read the answer, so the search is not run at all."""
+    sock = request.environ.get("gunicorn.socket")
+    if sock is None:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def _json_api(handler: Callable[..., dict]) -> Callable[..., HTTPResponse]:
@@ -166,6 +201,9 @@ def _json_api(handler: Callable[..., dict]) -> Callable[..., HTTPResponse]:
         except BusyError as e:
             return _error_response(503, "busy", str(e),
                                    headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+        except ClientLeft:
+            return _error_response(CLIENT_CLOSED, "client_closed_request",
+                                   "the client closed the connection before the search ran")
         except Exception:  # noqa: BLE001 — the documented boundary, see the docstring
             log.exception("unexpected error answering %s %s", request.method, request.fullpath)
             return _error_response(500, "internal_error", INTERNAL_ERROR_MESSAGE)
@@ -200,6 +238,10 @@ def _framework_error(error: HTTPError) -> str:
     else:
         message = str(error.body)
     return json.dumps(error_body(code, message))
+
+
+class ClientLeft(Exception):
+    """The client closed its connection before its search started."""
 
 
 def _is_api(path: str) -> bool:

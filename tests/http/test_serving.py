@@ -56,3 +56,10 @@ def test_search_is_503_busy_with_retry_after_when_every_slot_stays_taken(setting
         assert busy_app.get("/api/search?q=oil").json["total"] > 0
     finally:
         service.close()
+
+
+def test_a_percent_sign_that_starts_no_escape_is_400_naming_the_parameter(app):
+    for query in ("q=%ZZ", "q=oil%", "q=oil&place=%G1"):
+        error = assert_error(app.get(f"/api/search?{query}", status=400), 400, "invalid_parameter",
+                             query.rpartition("&")[2].partition("=")[0])
+        assert "%25" in error["message"]
