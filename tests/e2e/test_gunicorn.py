@@ -132,6 +132,21 @@ def test_a_header_too_large_is_a_json_431_from_gunicorn(serving):
     assert (status, body["error"]["code"]) == (431, "headers_too_large")
 
 
+def test_idle_connections_do_not_hold_up_a_request(serving):
+    # More silent connections than the two workers have request threads (2 x 8): each may
+    # take a thread only briefly, so a real request is answered long before gunicorn's own
+    # 5 s wait for a first byte would have let it through.
+    idle = [socket.create_connection(("127.0.0.1", serving.port)) for _ in range(60)]
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", serving.port, timeout=4)
+        conn.request("GET", "/api/search?q=cocoa")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        for sock in idle:
+            sock.close()
+
+
 def test_a_reindex_switches_every_worker(serving):
     write_archive(serving.archive, COCOA, ZEPPELIN)
     reindex(Settings.from_env({}, index_dir=serving.index_dir, sources=(serving.archive,),
