@@ -61,7 +61,7 @@ class _Served:
 
 
 class SearchService:
-    """Thread-safe: shared generations, one Whoosh searcher per thread."""
+    """Thread-safe: one service per server process, shared by its request threads."""
 
     def __init__(self, index_dir: Path, settings: Settings | None = None):
         self.index_dir = Path(index_dir)
