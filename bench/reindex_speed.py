@@ -93,21 +93,24 @@ def scale_build(corpus: Path, index_dir: Path | None, workers: int) -> None:
         print(f"full reindex: {full.paragraphs_written:,} paragraphs, {full.articles:,} articles "
               f"in {full.seconds:.1f} s = {full.paragraphs_per_second:,.0f} paragraphs/s; "
               f"index {full.index_bytes / 1e6:.0f} MB")
-        print(f"peak memory: {peak.total / 1e6:,.0f} MB builder + workers together (sampled); "
-              f"builder {peak.own / 1e6:,.0f} MB, largest worker {peak.largest_child / 1e6:,.0f} MB")
+        print(f"peak memory: {peak.total / 1e6:,.0f} MB builder + workers together (sampled; "
+              f"{peak.anonymous / 1e6:,.0f} MB of it not file-backed, i.e. not index files mapped "
+              f"in); builder {peak.own / 1e6:,.0f} MB, largest worker {peak.largest_child / 1e6:,.0f} MB")
         same = reindex(settings)
         print(f"reindex, nothing changed: {same.seconds:.2f} s (up to date: {same.up_to_date})")
 
 
 class PeakMemory:
     """Peak resident memory of this process and its descendants: their sum sampled every
-    0.2 s (workers run at the same time, so the sum is what the machine must hold), and each
-    one's own peak from getrusage (exact, but the children's is the largest one, not a sum)."""
+    0.2 s (workers run at the same time, so the sum is what the machine must hold), the same
+    sum without file-backed pages (Whoosh maps index files in: those pages count as resident
+    but are the page cache's to drop), and each one's own peak from getrusage (exact, but the
+    children's is the largest one, not a sum)."""
 
     INTERVAL = 0.2
 
     def __enter__(self):
-        self.total = 0
+        self.total = self.anonymous = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -122,7 +125,9 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.INTERVAL):
-            self.total = max(self.total, sum(_rss(pid) for pid in _tree(os.getpid())))
+            sizes = [_rss(pid) for pid in _tree(os.getpid())]
+            self.total = max(self.total, sum(total for total, _ in sizes))
+            self.anonymous = max(self.anonymous, sum(anonymous for _, anonymous in sizes))
 
 
 def _tree(pid: int) -> list[int]:
@@ -140,12 +145,18 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
+def _rss(pid: int) -> tuple[int, int]:
+    """(resident bytes, resident bytes not backed by a file) of one process (Linux /proc)."""
+    found = {}
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "RssAnon:")):
+                    name, kb = line.split()[:2]
+                    found[name] = int(kb) * 1024
     except OSError:
-        return 0
+        pass
+    return found.get("VmRSS:", 0), found.get("RssAnon:", 0)
 
 
 def plain_whoosh_build(paragraphs, folder: Path, procs: int) -> float:
