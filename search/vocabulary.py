@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.schema import term_text
+
 # Character classes counted per word: a-z, digits, anything else. Merging characters into one
 # class can only lower the count difference, so the bound below stays a lower bound.
 _CLASSES = 28
@@ -67,7 +69,8 @@ class Vocabulary:
         start = text[:prefix]
         found = [(int(d), field.words[i]) for i, d in zip(near, distances)
                  if d <= maxdist and field.words[i].startswith(start)]
-        if limit is not None and len(found) > limit:
+        if limit is not None:
+            # Closest first whether or not the limit cuts: callers take the head as the best.
             found = sorted(found)[:limit]
         return [w for _, w in found]
 
@@ -80,7 +83,7 @@ class Vocabulary:
 
 
 def _read(reader, fieldname: str) -> _Words:
-    words = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon(fieldname)] \
+    words = [term_text(t) for t in reader.lexicon(fieldname)] \
         if fieldname in reader.schema else []
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(words) else lengths
