@@ -27,7 +27,7 @@ from index.columns import write_columns
 from index.lock import LockHolder, ReindexLock
 from index.model import MAX_PARAGRAPH_CHARS, Article, Skip
 from index.places import Gazetteer
-from index.schema import SCHEMA_VERSION, build_schema
+from index.schema import SCHEMA_VERSION, build_schema, term_text
 from index.settings import Settings
 from index.sources import Batch, discover_files, read_tasks
 from index.sources.pool import run_in_order
@@ -634,7 +634,7 @@ def _places_table(ix, plan: _Plan, gazetteer: Gazetteer) -> dict[str, dict]:
     knows keeps the description the previous generation had."""
     previous = generations.read_json(plan.base / generations.PLACES) if plan.base else {}
     with ix.reader() as reader:
-        present = sorted(_text(t) for t in reader.lexicon("place_ids"))
+        present = sorted(term_text(t) for t in reader.lexicon("place_ids"))
     table = {}
     for place_id in present:
         try:
@@ -646,6 +646,3 @@ def _places_table(ix, plan: _Plan, gazetteer: Gazetteer) -> dict[str, dict]:
         table[place_id] = {**place.as_json(), "ancestor_ids": list(place.ancestor_ids)}
     return table
 
-
-def _text(term) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term

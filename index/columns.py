@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.schema import term_text
+
 # Bumped when a file's meaning changes; a generation whose stamp differs is computed afresh.
 FORMAT = 1
 META = "columns.json"
@@ -97,7 +99,7 @@ def _alive_mask(reader, n: int) -> np.ndarray:
 
 def _place_pairs(reader) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(document, place index) for every place id a document carries, and the ids in order."""
-    ids = [_text(t) for t in reader.lexicon("place_ids")]
+    ids = [term_text(t) for t in reader.lexicon("place_ids")]
     owners, entries = [], []
     for i, pid in enumerate(ids):
         docs = _postings(reader, "place_ids", pid)
@@ -131,6 +133,3 @@ def _postings(reader, fieldname: str, text) -> np.ndarray:
     """A term's document numbers through Whoosh's public matcher (deleted documents skipped)."""
     return np.fromiter(reader.postings(fieldname, text).all_ids(), dtype=np.int32)
 
-
-def _text(term) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term

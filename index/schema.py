@@ -20,6 +20,12 @@ SCHEMA_VERSION = 3
 
 STOP_LIST_FILE = Path(__file__).with_name("data") / "english_stop.txt"
 
+
+def term_text(term: str | bytes) -> str:
+    """A term as text: Whoosh's lexicons and parsed queries give UTF-8 bytes or str."""
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
 def stop_words() -> frozenset[str]:
     """The stop list: Snowball's English function words (see the file's header for why)."""
     lines = STOP_LIST_FILE.read_text(encoding="utf-8").splitlines()

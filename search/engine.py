@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import index as whoosh_index
 
+from index.schema import term_text
 from search.columns import EMPTY_IDS, Columns, PostingCache
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
 from search.query_tree import Context, Everything, Match
@@ -189,7 +190,7 @@ def _mentioned_terms(reader) -> list[tuple[str, int, int]]:
     if "mentioned" not in reader.schema:
         return found
     for raw in reader.lexicon("mentioned"):
-        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        term = term_text(raw)
         try:
             parts = [int(p) for p in term.split("-")]
             if len(parts) == 3:

@@ -15,6 +15,7 @@ from whoosh.qparser import AndGroup, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.qparser.plugins import FieldAliasPlugin
 
 from index.folding import FOLDING
+from index.schema import term_text
 from search.params import QueryError
 from search.query_tree import (All, Any, Dependence, Everything, Expansion, Feedback, Nothing,
                                Phrase, Places, WithBonus, Word)
@@ -286,7 +287,7 @@ def _convert(q: query.Query, src: _Sources):
 
 
 def _converted_term(fieldname: str, text, place_lookup):
-    text = text.decode("utf-8") if isinstance(text, bytes) else text
+    text = term_text(text)
     if fieldname == "places":
         ids = place_lookup(text)
         return Places(tuple(ids)) if ids else Word((("places", text.lower()),))
@@ -302,7 +303,7 @@ def _same_word(q: query.Or):
         texts = {s.text for s in subs}
         if len(texts) == 1 and {s.fieldname for s in subs} <= {"text", "title"}:
             text = next(iter(texts))
-            text = text.decode("utf-8") if isinstance(text, bytes) else text
+            text = term_text(text)
             return Word(tuple((s.fieldname, text) for s in subs))
     return None
 
@@ -313,7 +314,7 @@ def _expansion(q, src: _Sources) -> Expansion:
         raise QueryError("q", f"the fuzzy distance is at most {FUZZY_MAX_DISTANCE}")
     terms = []
     for btext in _expanded(q, src):
-        terms.append(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+        terms.append(term_text(btext))
         if len(terms) > MAX_EXPANSION:
             raise QueryError("q", f"{q.text!r} matches more than {MAX_EXPANSION} different "
                                   "words; type more letters")
