@@ -13,6 +13,8 @@ import shutil
 import zlib
 from pathlib import Path
 
+# What an operator runs to build a generation; the read side names it in its 503 answers.
+REINDEX_COMMAND = "python manage.py reindex"
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 PLACES = "places.json"

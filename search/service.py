@@ -26,7 +26,7 @@ from search.params import (QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.placenames import PlaceDirectory
 from search.snippets import marked_html, match_spans, snippet
-from search.switcher import NoIndexError, Switcher
+from search.switcher import Switcher
 
 log = logging.getLogger(__name__)
 

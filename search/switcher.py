@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from index.generations import (POINTER, ReaderHold, generation_number, hold_for_reading,
+from index.generations import (POINTER, REINDEX_COMMAND, ReaderHold, generation_number, hold_for_reading,
                                serving_generation, verify_generation)
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,6 @@ CHECK_INTERVAL = 0.5
 # After a generation is refused, how long (seconds) before the same pointer is tried again
 # (a new pointer is tried at once): a damaged generation must not cost every request an open.
 RETRY_OPEN_AFTER = 30.0
-REINDEX_COMMAND = "python manage.py reindex"
 NO_INDEX = f"no index has been built yet; run `{REINDEX_COMMAND}`"
 
 

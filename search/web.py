@@ -17,6 +17,7 @@ from pathlib import Path
 from bottle import (Bottle, FormsDict, HTTPError, HTTPResponse, SimpleTemplate, request,
                     response, static_file)
 
+from index.generations import REINDEX_COMMAND
 from index.settings import Settings
 from search import BusyError, NoIndexError, NotFoundError, QueryError, SearchService, page
 
@@ -42,8 +43,7 @@ BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # reindex apart (and an operator can see which workers have switched).
 GENERATION_HEADER = "X-Index-Generation"
 INTERNAL_ERROR_MESSAGE = "The server failed to answer this request; the error has been logged."
-REINDEX_HINT = "python manage.py reindex"
-NO_INDEX_MESSAGE = (f"No search index has been built yet. Run `{REINDEX_HINT}` to build one; "
+NO_INDEX_MESSAGE = (f"No search index has been built yet. Run `{REINDEX_COMMAND}` to build one; "
                     "this service picks it up without a restart.")
 # The status codes Bottle itself may answer with (routing, bad request lines, its own
 # catch-all), each mapped to the code our clients see in the error body.
@@ -254,7 +254,7 @@ def _no_index_message(error: NoIndexError) -> str:
     reason = str(error).strip()
     if not reason:
         return NO_INDEX_MESSAGE
-    return reason if REINDEX_HINT in reason else f"{reason}; run `{REINDEX_HINT}`"
+    return reason if REINDEX_COMMAND in reason else f"{reason}; run `{REINDEX_COMMAND}`"
 
 
 def _utf8(value: str, name: str) -> str:
