@@ -6,14 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from manage import cli
+from archive_files import write_jsonl
 
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def write_jsonl(path: Path, *records: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ server on a random loopback port over a real index: searching, refining, paging,
 view and back, errors, a phone-sized screen, axe-core, and archive markup that never runs."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +12,7 @@ import pytest
 from index.build import reindex
 from index.settings import Settings
 from search.server import running_in_background
+from archive_files import write_archive
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +52,7 @@ def articles() -> list[dict]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("browser-site")
-    (root / "archive").mkdir()
-    (root / "archive" / "articles.jsonl").write_text(
-        "".join(json.dumps(a) + "\n" for a in articles()), encoding="utf-8")
+    write_archive(root / "archive", articles())
     settings = Settings.from_env({}, index_dir=root / "idx", sources=(root / "archive",),
                                  workers=1, lock_timeout=5, threads=4)
     reindex(settings)

@@ -20,6 +20,7 @@ import pytest
 
 from index.build import reindex
 from index.settings import Settings
+from archive_files import write_archive
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,7 @@ class Serving:
     def __init__(self, tmp_path: Path):
         self.archive = tmp_path / "archive"
         self.index_dir = tmp_path / "idx"
-        write_archive(self.archive, COCOA)
+        write_archive(self.archive, [COCOA])
         env = {**os.environ, "NEWS_SEARCH_SOURCES": str(self.archive), "NEWS_SEARCH_WORKERS": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--workers", "2", "--port", "0",
@@ -77,11 +78,6 @@ class Serving:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=60)
-
-
-def write_archive(folder: Path, *articles: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, dict]:
@@ -149,7 +145,7 @@ def test_idle_connections_do_not_hold_up_a_request(serving):
 
 def test_a_reindex_switches_every_worker(serving):
     before = get(serving.port, "/healthz")[2]["generation"]
-    write_archive(serving.archive, COCOA, ZEPPELIN)
+    write_archive(serving.archive, [COCOA, ZEPPELIN])
     reindex(Settings.from_env({}, index_dir=serving.index_dir, sources=(serving.archive,),
                               workers=1))
     time.sleep(1)  # longer than the switcher's check interval

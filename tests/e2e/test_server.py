@@ -14,6 +14,7 @@ from index.build import reindex
 from index.settings import Settings
 from search.server import running_in_background
 from search.web import error_body
+from archive_files import write_archive
 
 pytestmark = pytest.mark.slow
 
@@ -21,12 +22,6 @@ FIRST = {"id": "oil-1", "title": "Oil prices rise", "date": "1987-03-02", "autho
          "url": "", "dateline": "", "paragraphs": ["Crude oil prices rose in trading."]}
 SECOND = {"id": "zeppelin-2", "title": "Airship lands", "date": "1987-03-03", "author": "",
           "url": "", "dateline": "", "paragraphs": ["A zeppelin landed near the harbour."]}
-
-
-def write_archive(folder: Path, *articles: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles),
-                                           encoding="utf-8")
 
 
 def settings_for(tmp_path: Path) -> Settings:
@@ -54,7 +49,7 @@ def assert_json_error(answer: tuple[int, dict, dict], status: int, code: str, pa
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("e2e-built")
-    write_archive(tmp_path / "archive", FIRST)
+    write_archive(tmp_path / "archive", [FIRST])
     settings = settings_for(tmp_path)
     reindex(settings)
     with running_in_background(settings) as running:
@@ -91,7 +86,7 @@ def test_before_the_first_index_search_is_503_then_200_once_built(tmp_path):
     settings = settings_for(tmp_path)
     with running_in_background(settings) as running:
         before = get(f"{running.url}/api/search?q=oil")
-        write_archive(tmp_path / "archive", FIRST)
+        write_archive(tmp_path / "archive", [FIRST])
         reindex(settings)
         after = get(f"{running.url}/api/search?q=oil")
     assert_json_error(before, 503, "no_index")
@@ -101,11 +96,11 @@ def test_before_the_first_index_search_is_503_then_200_once_built(tmp_path):
 
 def test_new_generation_is_served_without_restart(tmp_path):
     settings = settings_for(tmp_path)
-    write_archive(tmp_path / "archive", FIRST)
+    write_archive(tmp_path / "archive", [FIRST])
     reindex(settings)
     with running_in_background(settings) as running:
         before = get(f"{running.url}/api/search?q=zeppelin")[2]["total"]
-        write_archive(tmp_path / "archive", FIRST, SECOND)
+        write_archive(tmp_path / "archive", [FIRST, SECOND])
         reindex(settings)
         after = get(f"{running.url}/api/search?q=zeppelin")[2]["total"]
         generation = get(f"{running.url}/api/status")[2]["generation"]

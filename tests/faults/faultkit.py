@@ -2,12 +2,13 @@
 what it printed, and small archives."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from archive_files import write_jsonl
 
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE_REUTERS = PROJECT / "samples" / "reut2-000.sgm"
@@ -59,12 +60,6 @@ def last_line(output: str) -> str:
 
 def serving_name(index_dir: Path) -> str:
     return (index_dir / "CURRENT").read_text().strip()
-
-
-def write_jsonl(path: Path, *records: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 def small_archive(folder: Path, articles: int = 3) -> Path:

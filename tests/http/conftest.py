@@ -2,9 +2,7 @@
 apps over a service on it (and over an index folder that has never been built)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import webtest
@@ -13,6 +11,7 @@ from index.build import reindex
 from index.settings import Settings
 from search import SearchService
 from search.web import create_app
+from archive_files import write_archive
 
 ARTICLES = [
     {"id": "aghdam-1", "title": "Restoration begins in Aghdam", "date": "2021-04-08",
@@ -28,13 +27,6 @@ ARTICLES = [
      "url": "", "dateline": "",
      "paragraphs": ["A paragraph with <script>alert(1)</script> & an ampersand about oil."]},
 ]
-
-
-def write_archive(folder: Path, articles: list[dict]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "articles.jsonl").write_text(
-        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 reader sees, that archive and user text is escaped, and that every failure is a page."""
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +16,7 @@ from search.params import KNOWN, MAX_RESULT_WINDOW
 from search.timeline import timeline
 from search.web import CONTENT_SECURITY_POLICY, create_app
 from error_shape import assert_error
+from archive_files import write_archive
 
 HTML_TYPE = "text/html; charset=utf-8"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -436,9 +436,7 @@ ODD_ARTICLES = [
 def odd_app(tmp_path_factory) -> webtest.TestApp:
     """An app over articles with what the shared fixture lacks: no title, a script URL."""
     root = tmp_path_factory.mktemp("page-odd")
-    (root / "archive").mkdir()
-    (root / "archive" / "articles.jsonl").write_text(
-        "".join(json.dumps(a) + "\n" for a in ODD_ARTICLES), encoding="utf-8")
+    write_archive(root / "archive", ODD_ARTICLES)
     settings = Settings.from_env({}, index_dir=root / "idx", workers=1, lock_timeout=5,
                                  sources=(root / "archive",))
     reindex(settings)

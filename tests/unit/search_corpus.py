@@ -2,11 +2,11 @@
 search tests (imported by tests/unit/test_search_*.py; holds no tests itself)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from index.build import reindex
 from index.settings import Settings
+from archive_files import write_archive
 
 LONG = ("The committee met for many hours on Monday and discussed budgets, roads, schools, "
         "hospitals and the weather in great detail before anyone mentioned the harvest. "
@@ -43,12 +43,6 @@ ARTICLES = [
 ]
 
 
-def write_archive(folder: Path, articles=ARTICLES) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "archive.jsonl", "w", encoding="utf-8") as f:
-        for article in articles:
-            f.write(json.dumps(article) + "\n")
-    return folder
 
 
 def built_index(base: Path, articles=ARTICLES) -> Path:

@@ -1,6 +1,5 @@
 """Reindex end to end on real files and real on-disk indexes: generations, incremental
 updates, bad input, strictness and the killed-build guarantee."""
-import json
 import os
 import signal
 import subprocess
@@ -15,14 +14,9 @@ from whoosh.query import Term
 from index import generations
 from index.build import ReindexError, StrictFailure, reindex
 from index.settings import Settings
+from archive_files import write_jsonl
 
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def write_jsonl(path: Path, *records: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 def article(aid: str, *paragraphs: str, date: str = "2021-04-08") -> dict:

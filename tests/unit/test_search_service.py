@@ -1,8 +1,6 @@
 """SearchService over a real index built from a small archive: the API contract end to end."""
 import logging
 import threading
-import time
-from itertools import combinations
 
 import pytest
 
@@ -318,7 +316,7 @@ def test_an_index_that_cannot_be_opened_is_reported_without_its_folder(tmp_path)
 
 
 def test_article_source_is_the_archive_file_name_without_folders(service):
-    assert service.article("karabakh-1")["source"] == "archive.jsonl"
+    assert service.article("karabakh-1")["source"] == "articles.jsonl"
 
 
 def test_article_returns_every_paragraph_with_places_and_marks(service):
