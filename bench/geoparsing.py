@@ -16,7 +16,6 @@ characters), to show what that costs. The first line is the figure to compare.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time

@@ -380,7 +380,7 @@ def abusive_requests(port: int) -> list[tuple[str, bytes]]:
         ("200 headers", line("/api/search?q=oil", "".join(f"X-H{i}: v\r\n" for i in range(200)))),
         ("places limit=10**9", line(f"/api/places?prefix=a&limit={10**9}")),
         ("article id of 5,000 bytes", line("/api/articles/" + "x" * 5000)),
-        ("POST to search", f"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()),
+        ("POST to search", "POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()),
         ("garbage request line", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
     ]
 
