@@ -21,6 +21,7 @@ import pytest
 from index.build import reindex
 from index.settings import Settings
 from archive_files import write_archive
+from processes import announced_url
 
 pytestmark = pytest.mark.slow
 
@@ -45,23 +46,10 @@ class Serving:
             cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.access: list[str] = []
         self.errors: list[str] = []
-        self.port = int(self._announced().rsplit(":", 1)[1])
+        self.port = int(announced_url(self.process).rsplit(":", 1)[1])
         threading.Thread(target=self._keep, args=(self.process.stdout, self.access), daemon=True).start()
         threading.Thread(target=self._keep, args=(self.process.stderr, self.errors), daemon=True).start()
         wait_until(lambda: len(self.workers()) == 2 and get(self.port, "/healthz")[0] == 200)
-
-    def _announced(self) -> str:
-        seen = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            found = re.search(r"on (http://127\.0\.0\.1:\d+) ", line)
-            if found:
-                return found.group(1)
-        pytest.fail("serve never said where it listens:\n" + "".join(seen))
 
     @staticmethod
     def _keep(stream, lines: list[str]) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from processes import announced_url
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def test_serve_builds_the_missing_index_then_answers_and_stops_cleanly(tmp_path,
         [sys.executable, "manage.py", "serve", "--port", "0", "--index-dir", str(tmp_path / "idx")],
         cwd=PROJECT, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        url = _announced_url(server)
+        url = announced_url(server)
         with urllib.request.urlopen(f"{url}/api/search?q=cocoa", timeout=10) as res:
             body = json.load(res)
         assert [h["id"] for h in body["hits"]] == ["cocoa-1:0"]
@@ -41,18 +41,3 @@ def test_serve_builds_the_missing_index_then_answers_and_stops_cleanly(tmp_path,
     assert server.returncode == 0
     assert "Stopped." in server.stderr.read()
     assert (tmp_path / "idx" / "CURRENT").is_file()
-
-
-def _announced_url(server: subprocess.Popen) -> str:
-    """The URL the server prints once it listens (it builds the index first)."""
-    deadline = time.monotonic() + 60
-    seen = []
-    while time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        found = re.search(r"on (http://127\.0\.0\.1:\d+) ", line)
-        if found:
-            return found.group(1)
-    pytest.fail("serve never said where it listens:\n" + "".join(seen))

@@ -104,11 +104,7 @@ def test_a_lock_kept_by_a_dead_holders_child_names_the_live_child(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", LEAVES_A_CHILD_HOLDING, str(tmp_path),
                                str(marker)], cwd=PROJECT)
     try:
-        for _ in range(600):
-            if marker.exists() and marker.read_text():
-                break
-            time.sleep(0.05)
-        child = int(marker.read_text())
+        child = _pid_written_to(marker)
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
         with pytest.raises(LockTimeout, match=f"process {child} .* left running by process {holder.pid}"):
@@ -142,11 +138,7 @@ def test_a_bound_child_drops_the_lock_and_dies_with_its_parent(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", CHILD_OF_A_BUILD, str(tmp_path), str(marker)],
                               cwd=PROJECT)
     try:
-        for _ in range(600):
-            if marker.exists() and marker.read_text():
-                break
-            time.sleep(0.05)
-        child = int(marker.read_text())
+        child = _pid_written_to(marker)
         fds = [os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()]
         assert not any(target.endswith(LOCK_NAME) for target in fds)
         os.kill(parent.pid, signal.SIGKILL)
@@ -161,3 +153,12 @@ def test_a_bound_child_drops_the_lock_and_dies_with_its_parent(tmp_path):
     finally:
         parent.kill()
         parent.wait()
+
+
+def _pid_written_to(marker: Path) -> int:
+    """The pid a helper process writes to `marker` once it is ready (waits up to 30 s)."""
+    for _ in range(600):
+        if marker.exists() and marker.read_text():
+            break
+        time.sleep(0.05)
+    return int(marker.read_text())
