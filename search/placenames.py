@@ -33,9 +33,11 @@ class PlaceDirectory:
         return [names[m] for m in difflib.get_close_matches(fold(value), list(names), n=n, cutoff=0.6)]
 
     def public(self, pid: str) -> dict:
-        """The place as hits show it: id, name, kind, country, country_code."""
+        """The place as hits show it: id, name, kind, country, country_code, and its point (lat,
+        lon; None when the generation's places.json has none), so a page can put it on a map."""
         place = self.places.get(pid, {"id": pid, "name": pid})
-        return {k: place.get(k) for k in ("id", "name", "kind", "country", "country_code")}
+        return {k: place.get(k)
+                for k in ("id", "name", "kind", "country", "country_code", "lat", "lon")}
 
     def completions(self, prefix: str, counts: dict[str, int], limit: int) -> list[dict]:
         """Places whose name (or a word of it) starts with `prefix`, most frequent first."""
