@@ -135,14 +135,17 @@ class Gazetteer:
 
     def find(self, text: str) -> list[PlaceMention]:
         """Places named in one piece of text, resolved with that text alone as context."""
-        candidates = self._candidates(text)
+        candidates, persons = self._candidates(text)
+        candidates = _without_persons(candidates, persons)
         return _resolved(candidates, _Context.of(candidates))
 
     def find_in_article(self, article: Article) -> ArticlePlaces:
         """Places of each paragraph and of the dateline, the whole article being the context."""
-        paragraphs = [self._candidates(text) for text in article.paragraphs]
-        title = self._candidates(article.title)
-        dateline = self._candidates(title_case_words(dateline_place_text(article.dateline)))
+        found = [self._candidates(text) for text in
+                 (article.title, title_case_words(dateline_place_text(article.dateline)),
+                  *article.paragraphs)]
+        persons = frozenset().union(*(named for _, named in found))
+        title, dateline, *paragraphs = [_without_persons(c, persons) for c, _ in found]
         context = _Context.of([c for para in paragraphs for c in para] + title + dateline)
         # The dateline's first place that survives is its city, or its state when the city is
         # unknown ("SMALLTOWN, Conn.").
@@ -151,9 +154,11 @@ class Gazetteer:
             dateline=resolved_dateline[0].place if resolved_dateline else None,
             paragraphs=[_resolved(para, context) for para in paragraphs])
 
-    def _candidates(self, text: str) -> list[_Candidate]:
+    def _candidates(self, text: str) -> tuple[list[_Candidate], frozenset[str]]:
+        """The names in `text` that may be places, and the names it gives a person ("John
+        Taylor": "Taylor"), which are no town anywhere in its article."""
         if not text:
-            return []
+            return [], frozenset()
         titled = title_case_capitals(text)
         if titled is text and _LONG_CAPITALS.search(text):
             # A dateline or a shouted name inside ordinary text: "CHARLESTON, W.Va. (AP) --".
@@ -162,9 +167,16 @@ class Gazetteer:
         found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
                  for start, end in _longest_whole_words(self._automaton, searched)
                  if self._names[searched[start:end]]]
-        return [c for c in _pairs_resolved(found, text)
-                if not _reads_as_a_person(c, text, self._function_words)
-                and not _STREET_AFTER.match(text, c.end)]
+        kept, persons = [], set()
+        for c in _pairs_resolved(found, text):
+            if _STREET_AFTER.match(text, c.end):
+                continue
+            reading = _person_reading(c, text, self._function_words)
+            if reading == _NAMED_PERSON:
+                persons.add(c.surface)
+            elif reading is None:
+                kept.append(c)
+        return kept, frozenset(persons)
 
 
 def dateline_place_text(dateline: str) -> str:
@@ -291,26 +303,44 @@ _NOT_GIVEN_NAMES = frozenset({"north", "south", "east", "west", "northern", "sou
                               "neighbouring", "city", "town", "village", "county"})
 
 
-def _reads_as_a_person(candidate: _Candidate, text: str, function_words: frozenset[str]) -> bool:
-    """True for a name read only as cities (or the package's divisions: "Kerry", "Angus") that
-    stands where a surname would: after a given
-    name, a title, a middle initial or a nickname ("John Taylor", "Sen. Walker"); and for a
-    small town only, before a verb of speech ("Moore said") or a capitalised word that is not
-    a town noun ("Sidney Johnson", not "Paris High School")."""
-    if any(p.kind != "city" and not _is_subdivision(p) for p in candidate.places):
-        return False
+_NAMED_PERSON = "named"
+_LIKELY_PERSON = "likely"
+
+
+def _person_reading(candidate: _Candidate, text: str, function_words: frozenset[str]) -> str | None:
+    """For a name read only as cities (or the package's divisions: "Kerry", "Angus"):
+    _NAMED_PERSON after a given name, a title, a middle initial or a nickname ("John Taylor",
+    "Sen. Walker"), which names the person for the whole article ("Taylor said" later);
+    _LIKELY_PERSON, for a small town only, before a verb of speech ("Moore said") or a
+    capitalised word that is not a town noun ("Sidney Johnson", not "Paris High School");
+    else None."""
+    if not _person_checked(candidate):
+        return None
     before = text[max(0, candidate.start - 24):candidate.start]
     if _TITLE_BEFORE.search(before) or _INITIAL_OR_NICKNAME_BEFORE.search(before):
-        return True
+        return _NAMED_PERSON
     word = _WORD_BEFORE.search(before)
     if word and word.group(1).lower() not in function_words:
-        return True
+        return _LIKELY_PERSON
     if not all(_is_small_city(p) or _is_subdivision(p) for p in candidate.places):
-        return False  # "a resident of Tabriz told the BBC"
+        return None  # "a resident of Tabriz told the BBC"
     if _SPEECH_AFTER.match(text, candidate.end):
-        return True
+        return _LIKELY_PERSON
     after = _WORD_AFTER.match(text, candidate.end)
-    return after is not None and after.group(1) not in _TOWN_NOUNS
+    return _LIKELY_PERSON if after is not None and after.group(1) not in _TOWN_NOUNS else None
+
+
+def _person_checked(candidate: _Candidate) -> bool:
+    """Whether a name may be a person's: it is read only as cities or the package's divisions
+    (not as a country, a US state or a curated region)."""
+    return all(p.kind == "city" or _is_subdivision(p) for p in candidate.places)
+
+
+def _without_persons(candidates: list[_Candidate], persons: frozenset[str]) -> list[_Candidate]:
+    """The candidates less those whose name the article gives a person elsewhere."""
+    if not persons:
+        return candidates
+    return [c for c in candidates if c.surface not in persons or not _person_checked(c)]
 
 
 class _Context:
@@ -778,8 +808,10 @@ def _is_subdivision(place: Place) -> bool:
 
 
 # The river or region that German and Austrian official town names add, which news leaves out
-# ("Ludwigshafen am Rhein", "Halle (Saale)", "Freiburg im Breisgau").
-_NAME_QUALIFIER = re.compile(r" (?:am|an der|im|in der|ob der|bei) [A-ZÄÖÜ].*$| \(.*\)$")
+# ("Ludwigshafen am Rhein", "Halle (Saale)", "Freiburg im Breisgau"), and the English river or
+# sea ("Newcastle upon Tyne", "Clacton-on-Sea", "Stoke-on-Trent").
+_NAME_QUALIFIER = re.compile(r" (?:am|an der|im|in der|ob der|bei) [A-ZÄÖÜ].*$| \(.*\)$"
+                             r"| upon [A-Z][a-z]+$|-(?:upon|on)-[A-Z][a-z]+$")
 
 
 def _variants(name: str, short: bool = False) -> Iterator[str]:

@@ -361,3 +361,15 @@ def test_a_reading_backed_by_other_names_must_not_be_tiny_beside_the_default(gaz
                                   "A fire on Glasgow Avenue."])
 def test_a_street_named_after_a_place_is_not_the_place(gazetteer, text):
     assert gazetteer.find(text) == []
+
+
+def test_a_name_given_a_title_is_a_person_throughout_the_article(gazetteer):
+    text = ("Officers arrested Sgt. Burton on Monday in Paris, Texas. Burton, 39, was released "
+            "and Burton's lawyer said he would appeal.")
+    assert [m.surface for m in gazetteer.find(text)] == ["Paris", "Texas"]
+
+
+def test_an_english_town_is_found_without_its_river_or_sea(gazetteer):
+    found = gazetteer.find("Doctors in Newcastle, England, and in Clacton agree.")
+    assert {m.surface: m.place.name for m in found} == {
+        "Newcastle": "Newcastle upon Tyne", "England": "England", "Clacton": "Clacton-on-Sea"}
