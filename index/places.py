@@ -135,18 +135,19 @@ class Gazetteer:
 
     def find(self, text: str) -> list[PlaceMention]:
         """Places named in one piece of text, resolved with that text alone as context."""
-        candidates, persons = self._candidates(text)
+        candidates, persons, styled = self._candidates(text)
         candidates = _without_persons(candidates, persons)
-        return _resolved(candidates, _Context.of(candidates))
+        return _resolved(candidates, _Context.of(candidates, styled))
 
     def find_in_article(self, article: Article) -> ArticlePlaces:
         """Places of each paragraph and of the dateline, the whole article being the context."""
         found = [self._candidates(text) for text in
                  (article.title, title_case_words(dateline_place_text(article.dateline)),
                   *article.paragraphs)]
-        persons = frozenset().union(*(named for _, named in found))
-        title, dateline, *paragraphs = [_without_persons(c, persons) for c, _ in found]
-        context = _Context.of([c for para in paragraphs for c in para] + title + dateline)
+        persons = frozenset().union(*(named for _, named, _ in found))
+        styled = frozenset().union(*(styled for _, _, styled in found))
+        title, dateline, *paragraphs = [_without_persons(c, persons) for c, _, _ in found]
+        context = _Context.of([c for para in paragraphs for c in para] + title + dateline, styled)
         # The dateline's first place that survives is its city, or its state when the city is
         # unknown ("SMALLTOWN, Conn.").
         resolved_dateline = _resolved(dateline, context)
@@ -154,11 +155,13 @@ class Gazetteer:
             dateline=resolved_dateline[0].place if resolved_dateline else None,
             paragraphs=[_resolved(para, context) for para in paragraphs])
 
-    def _candidates(self, text: str) -> tuple[list[_Candidate], frozenset[str]]:
-        """The names in `text` that may be places, and the names it gives a person ("John
-        Taylor": "Taylor"), which are no town anywhere in its article."""
+    def _candidates(self, text: str
+                    ) -> tuple[list[_Candidate], frozenset[str], frozenset[str]]:
+        """The names in `text` that may be places; the names it gives a person ("John Taylor":
+        "Taylor"), which are no town anywhere in its article; and the names it writes before
+        a capitalised word as a given name stands before a surname ("Georgia Stevens")."""
         if not text:
-            return [], frozenset()
+            return [], frozenset(), frozenset()
         titled = title_case_capitals(text)
         if titled is text and _LONG_CAPITALS.search(text):
             # A dateline or a shouted name inside ordinary text: "CHARLESTON, W.Va. (AP) --".
@@ -167,16 +170,19 @@ class Gazetteer:
         found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
                  for start, end in _longest_whole_words(self._automaton, searched)
                  if self._names[searched[start:end]]]
-        kept, persons = [], set()
+        kept, persons, styled = [], set(), set()
         for c in _pairs_resolved(found, text):
             if _STREET_AFTER.match(text, c.end):
                 continue
+            after = _WORD_AFTER.match(text, c.end)
+            if after is not None and after.group(1) not in _TOWN_NOUNS:
+                styled.add(c.surface)
             reading = _person_reading(c, text, self._function_words)
             if reading == _NAMED_PERSON:
                 persons.add(c.surface)
             elif reading is None:
                 kept.append(c)
-        return kept, frozenset(persons)
+        return kept, frozenset(persons), frozenset(styled)
 
 
 def dateline_place_text(dateline: str) -> str:
@@ -355,14 +361,17 @@ class _Context:
     """
 
     def __init__(self, ids: frozenset[str], regions: frozenset[str], countries: frozenset[str],
-                 default_names: dict[str, frozenset[str]] | None = None):
+                 default_names: dict[str, frozenset[str]] | None = None,
+                 styled_as_names: frozenset[str] = frozenset()):
         self.ids = ids
         self.regions = regions
         self.countries = countries
         self.default_names = default_names or {}
+        self.styled_as_names = styled_as_names
 
     @classmethod
-    def of(cls, candidates: Iterable[_Candidate]) -> "_Context":
+    def of(cls, candidates: Iterable[_Candidate],
+           styled_as_names: frozenset[str] = frozenset()) -> "_Context":
         ids: set[str] = set()
         regions: set[str] = set()
         countries: set[str] = set()
@@ -381,7 +390,8 @@ class _Context:
                     countries.update(codes)
             regions.update(p.id for p in c.places if p.kind in ("region", "county"))
         return cls(frozenset(ids), frozenset(regions), frozenset(countries),
-                   {code: frozenset(names) for code, names in default_names.items()})
+                   {code: frozenset(names) for code, names in default_names.items()},
+                   styled_as_names)
 
     def other_defaults(self, country_code: str, name: str) -> int:
         """How many names other than `name` have their default reading in this country."""
@@ -417,6 +427,9 @@ def _resolved(candidates: list[_Candidate], context: _Context) -> list[PlaceMent
         place, level = _choose(c.places, context)
         if _is_small_city(place) and level < _needed_level(place):
             continue
+        if (len(c.places) > 1 and c.surface in context.styled_as_names
+                and all(p.kind != "city" and context.level(p) == 0 for p in c.places)):
+            continue  # "Georgia Stevens", in a story that supports neither Georgia
         mentions.append(PlaceMention(place, c.start, c.end, c.surface))
     return mentions
 

@@ -373,3 +373,13 @@ def test_an_english_town_is_found_without_its_river_or_sea(gazetteer):
     found = gazetteer.find("Doctors in Newcastle, England, and in Clacton agree.")
     assert {m.surface: m.place.name for m in found} == {
         "Newcastle": "Newcastle upon Tyne", "England": "England", "Clacton": "Clacton-on-Sea"}
+
+
+def test_a_country_or_state_name_written_as_a_given_name_is_a_person_where_nothing_supports_it(
+        gazetteer):
+    text = ("Nine-year-old Georgia Stevens skates in Red Deer, Alberta. Georgia began skating at "
+            "four.")
+    assert {m.surface for m in gazetteer.find(text)} == {"Red Deer", "Alberta"}
+    # Where the story supports a reading, the name stays a place.
+    found = gazetteer.find("Georgia Power raised rates across the U.S. state of Georgia.")
+    assert {m.place.id for m in found if m.surface == "Georgia"} == {"geonames:4197000"}
