@@ -27,6 +27,7 @@ from index.columns import write_columns
 from index.lock import LockHolder, ReindexLock
 from index.model import MAX_PARAGRAPH_CHARS, Article, Skip
 from index.places import Gazetteer
+from index.postings import write_posting_store
 from index.schema import SCHEMA_VERSION, build_schema, term_text
 from index.settings import Settings
 from index.sources import Batch, discover_files, read_tasks
@@ -459,9 +460,11 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
 
 def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_Written",
                        gazetteer: Gazetteer) -> dict:
-    """The places table, then the manifest with the checksums of every file written before it."""
+    """The columns, posting store and places table, then the manifest with the checksums of
+    every file written before it."""
     files = _manifest_files(plan, written)
     write_columns(ix, gen_dir)
+    write_posting_store(ix, gen_dir)
     generations.write_json_atomically(gen_dir / generations.PLACES,
                                       _places_table(ix, plan, gazetteer))
     manifest = {

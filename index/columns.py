@@ -51,11 +51,12 @@ def write_columns(ix, gen_dir: Path) -> None:
     with ix.reader() as reader:
         arrays, meta = compute_columns(reader)
     for name, values in arrays.items():
-        _replace(Path(gen_dir) / array_file(name), lambda f, v=values: np.save(f, v))
-    _replace(Path(gen_dir) / META, lambda f: f.write(json.dumps(meta).encode("utf-8")))
+        replace_file(Path(gen_dir) / array_file(name), lambda f, v=values: np.save(f, v))
+    replace_file(Path(gen_dir) / META, lambda f: f.write(json.dumps(meta).encode("utf-8")))
 
 
-def _replace(path: Path, write) -> None:
+def replace_file(path: Path, write) -> None:
+    """Write `path` under a temporary name, then rename it into place (never half a file)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         write(f)

@@ -1,8 +1,9 @@
 """Per-generation numpy columns (day, month, place ids, field lengths, articles) and posting arrays.
 
 Owns the read side of the arrays: the column files `index/columns.py` writes, memory-mapped;
-filters become boolean masks over document numbers, facets array counts; posting arrays read
-from Whoosh and cached. Never imports search.service.
+filters become boolean masks over document numbers, facets array counts; posting arrays taken
+from the posting store or read from Whoosh and cached, and positions read from the blocks that
+hold them. Never imports search.service.
 """
 from __future__ import annotations
 
@@ -16,120 +17,143 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
 
 from index import columns as stored
+from index import postings as stored_postings
+from index.postings import EMPTY_IDS, Blocks, Postings, block_matcher, read_postings
 from search.place_sets import PlaceSets
 
 log = logging.getLogger(__name__)
 
-EMPTY_IDS = np.zeros(0, dtype=np.int32)
-EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 # Posting-cache budget per paragraph of the generation (see PostingCache.sized_for).
 CACHE_BYTES_PER_DOC = 512
+# Documents whose positions are read between two checks of the deadline (public path).
+POSITION_STRIDE = 256
 
 
-@dataclass(frozen=True)
-class Postings:
-    """One term's postings as arrays: sorted global document numbers and term frequencies."""
+def read_positions(reader, fieldname: str, text: str | bytes, postings: Postings, docs: np.ndarray,
+                   out_of_time=lambda: False) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the term in each of `docs` (sorted global numbers, every one among
+    `postings.ids`): two equal-length int64 arrays, the row in `docs` and a position, sorted by
+    row then position. Only the blocks holding `docs` are decoded; `out_of_time()` is asked
+    between blocks and stops the reading (what was read is returned)."""
+    rows: list[int] = []
+    positions: list[int] = []
+    decode = reader.schema[fieldname].format.decode_positions
+    if postings.blocks is None:
+        for row, (segment, local, matcher) in enumerate(_public_matchers(reader, fieldname, text, docs)):
+            if row % POSITION_STRIDE == 0 and out_of_time():
+                break
+            if matcher is not None and matcher.is_active():
+                matcher.skip_to(local)
+                if matcher.is_active() and matcher.id() == local:
+                    found = decode(matcher.value())
+                    rows += [row] * len(found)
+                    positions += found
+        return np.asarray(rows, dtype=np.int64), np.asarray(positions, dtype=np.int64)
+    blocks = postings.blocks
+    which = np.searchsorted(blocks.last, docs)
+    needed, firsts = np.unique(which, return_index=True)
+    ends = np.append(firsts[1:], len(docs))
+    leaves = reader.leaf_readers()
+    leaf_of: dict[int, object] = {}
+    for block, first, end in zip(needed.tolist(), firsts.tolist(), ends.tolist()):
+        if out_of_time():
+            break
+        number = int(blocks.segment[block])
+        segment, offset = leaves[number]
+        if number not in leaf_of:
+            leaf_of[number] = block_matcher(segment.postings(fieldname, text))
+        leaf = leaf_of[number]
+        leaf._goto(int(blocks.offset[block]))
+        leaf._read_ids()
+        leaf._read_values()
+        block_ids = np.asarray(leaf._ids, dtype=np.int64)
+        local = docs[first:end].astype(np.int64) - offset
+        at = np.minimum(np.searchsorted(block_ids, local), len(block_ids) - 1)
+        for row, i, held in zip(range(first, end), at.tolist(), (block_ids[at] == local).tolist()):
+            if held:
+                found = decode(leaf._values[i])
+                rows += [row] * len(found)
+                positions += found
+    return np.asarray(rows, dtype=np.int64), np.asarray(positions, dtype=np.int64)
 
-    ids: np.ndarray
-    tf: np.ndarray
 
-    @property
-    def nbytes(self) -> int:
-        return self.ids.nbytes + self.tf.nbytes
-
-
-EMPTY_POSTINGS = Postings(EMPTY_IDS, EMPTY_WEIGHTS)
-
-
-def read_postings(reader, fieldname: str, text: str | bytes) -> Postings:
-    """Every posting of one term across segments, without deleted documents: exactly what
-    the public matcher API (`reader.postings`) yields, as arrays.
-
-    Reads whole blocks at a time: per-posting iteration through the matcher API costs about
-    as much again in Python calls. `_read_ids`/`_read_weights` are W3LeafMatcher internals;
-    whoosh3 is pinned to one exact version, and any other matcher takes the public path. A
-    segment with deletions wraps its matcher in a FilterMatcher: the blocks are read from the
-    matcher inside it and the deleted documents dropped here (tests/unit/test_postings.py
-    checks both paths against the public API).
-    """
-    id_parts, tf_parts = [], []
-    for segment, offset in reader.leaf_readers():
-        if (fieldname, text) not in segment:
-            continue
-        matcher = segment.postings(fieldname, text)
-        leaf = block_matcher(matcher)
-        if leaf is not None:
-            ids, tf = _read_blocks(leaf)
-            deleted = getattr(segment, "deleted_docs_set", None)
-            if deleted:
-                keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int32, count=len(deleted)))
-                ids, tf = ids[keep], tf[keep]
-        else:
-            items = [(docnum, matcher.weight()) for docnum in _walk(matcher)]
-            ids = np.fromiter((d for d, _ in items), dtype=np.int32, count=len(items))
-            tf = np.fromiter((w for _, w in items), dtype=np.float32, count=len(items))
-        id_parts.append(ids + offset)
-        tf_parts.append(tf)
-    if not id_parts:
-        return EMPTY_POSTINGS
-    return Postings(np.concatenate(id_parts), np.concatenate(tf_parts))
+def _public_matchers(reader, fieldname: str, text, docs: np.ndarray):
+    """(segment, local number, that segment's matcher or None) for each of `docs`, in order:
+    the public API's walk, for postings not read block by block."""
+    bounds = [(segment, offset, offset + segment.doc_count_all()) for segment, offset in reader.leaf_readers()]
+    matchers: dict[int, object] = {}
+    for doc in docs.tolist():
+        for number, (segment, start, stop) in enumerate(bounds):
+            if start <= doc < stop:
+                if number not in matchers:
+                    held = (fieldname, text) in segment
+                    matchers[number] = segment.postings(fieldname, text) if held else None
+                yield segment, doc - start, matchers[number]
+                break
 
 
-def block_matcher(matcher) -> W3LeafMatcher | None:
-    """The block-reading matcher behind `matcher` (itself, or the one a deletion filter wraps),
-    or None when there is none and the public API must be walked."""
-    if isinstance(matcher, FilterMatcher) and getattr(matcher, "_exclude", False):
-        if not isinstance(matcher.child, W3LeafMatcher):
+class PostingStore:
+    """The generation's posting store (`index/postings.py`), memory-mapped: a stored word's
+    postings are slices of shared arrays, free to take and never copied into the cache. Empty
+    for a generation built without it (its words are then read from Whoosh)."""
+
+    def __init__(self, fields: dict[str, tuple[dict[str, int], dict[str, np.ndarray]]]):
+        self._fields = fields
+
+    @classmethod
+    def opened(cls, gen_dir: Path) -> "PostingStore":
+        try:
+            meta = json.loads((Path(gen_dir) / stored_postings.STORE_META).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            meta = None
+        if meta is None or meta.get("format") != stored_postings.STORE_FORMAT:
+            log.info("%s has no current posting store; words are read from the index", gen_dir)
+            return cls({})
+        fields = {}
+        for fieldname, terms in meta["fields"].items():
+            arrays = {name: np.load(Path(gen_dir) / stored_postings.store_file(fieldname, name), mmap_mode="r")
+                      for name in stored_postings.STORE_ARRAYS}
+            fields[fieldname] = ({term: i for i, term in enumerate(terms)}, arrays)
+        return cls(fields)
+
+    def get(self, fieldname: str, text: str) -> Postings | None:
+        """The stored word's postings, or None when the store does not hold it."""
+        terms, arrays = self._fields.get(fieldname, ({}, None))
+        i = terms.get(text)
+        if i is None:
             return None
-        # The filter has moved its child past any deleted documents at the start.
-        matcher = matcher.child
-        matcher.reset()
-    return matcher if isinstance(matcher, W3LeafMatcher) else None
-
-
-def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    """Every posting of one segment's term (deleted documents included), block by block."""
-    id_parts, tf_parts = [], []
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        id_parts.append(np.asarray(matcher._ids, dtype=np.int32))
-        tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
-        matcher._next_block()
-    if not id_parts:
-        return EMPTY_IDS, EMPTY_WEIGHTS
-    return np.concatenate(id_parts), np.concatenate(tf_parts)
-
-
-def _walk(matcher):
-    while matcher.is_active():
-        yield matcher.id()
-        matcher.next()
+        start, end = arrays["starts"][i:i + 2]
+        first, last = arrays["block_starts"][i:i + 2]
+        blocks = Blocks(arrays["block_segment"][first:last], arrays["block_offset"][first:last],
+                        arrays["block_last"][first:last])
+        return Postings(arrays["ids"][start:end], arrays["tf"][start:end], blocks)
 
 
 class PostingCache:
     """A thread-safe LRU of posting arrays and of arrays derived from them (anything with
     `nbytes`), bounded by bytes: common words are read and scored once."""
 
-    def __init__(self, max_bytes: int = 96 * 1024 * 1024):
+    def __init__(self, max_bytes: int = 96 * 1024 * 1024, store: PostingStore | None = None):
         self.max_bytes = max_bytes
+        self.posting_store = store or PostingStore({})
         self._bytes = 0
         self._items: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     @classmethod
-    def sized_for(cls, doc_count: int) -> "PostingCache":
+    def sized_for(cls, doc_count: int, store: PostingStore | None = None) -> "PostingCache":
         """A cache that holds a generation's working set: the postings and word weights
         (8 bytes each) of the words that recur in queries, which grow with the collection.
         CACHE_BYTES_PER_DOC per paragraph, never less than the old fixed 96 MB."""
-        return cls(max(96 * 1024 * 1024, CACHE_BYTES_PER_DOC * doc_count))
+        return cls(max(96 * 1024 * 1024, CACHE_BYTES_PER_DOC * doc_count), store)
 
     def get(self, reader, fieldname: str, text: str) -> Postings:
+        kept = self.posting_store.get(fieldname, text)
+        if kept is not None:
+            return kept
         key = (fieldname, text)
         found = self.lookup(key)
         if found is not None:

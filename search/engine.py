@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import index as whoosh_index
 
+from index.postings import EMPTY_IDS
 from index.schema import term_text
-from search.columns import EMPTY_IDS, Columns, PostingCache
+from search.columns import Columns, PostingCache, PostingStore
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
 from search.query_tree import Context, Everything, Match
 from search.vocabulary import Vocabulary
@@ -94,7 +95,7 @@ class Generation:
             first.close()
             raise
         self._idle = [first]
-        self.cache = PostingCache.sized_for(self.columns.doc_count)
+        self.cache = PostingCache.sized_for(self.columns.doc_count, PostingStore.opened(path))
         self.vocabulary = Vocabulary()  # each field's terms as arrays, for fuzzy terms
         log.info("opened index generation %s: %d documents", path, self.columns.doc_count)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.columns import EMPTY_IDS, EMPTY_POSTINGS, Columns, PostingCache, Postings
+from index.postings import EMPTY_IDS, EMPTY_POSTINGS, Postings
+from search.columns import Columns, PostingCache, read_positions
 
 # BM25F (Robertson & Zaragoza): each field's term frequency is length-normalised with its own
 # b, weighted, summed, then saturated once with k1. Title ×2.5: a title is a short, edited
@@ -60,8 +61,6 @@ _FEEDBACK_TERM = re.compile(r"[a-z0-9]{2,20}")
 # A union of matches counts into one slot per document (instead of sorting them) when the
 # highest document number is at most this many times the number of matches.
 DENSE_UNION_RATIO = 16
-# Documents whose positions are read between two checks of the deadline.
-DEADLINE_STRIDE = 256
 # Positions are combined into one int64 key per (candidate row, position): row << 32 | pos.
 _ROW_SHIFT = 32
 
@@ -276,38 +275,36 @@ def _both(ctx: Context, fieldname: str, words: tuple[str, ...]) -> np.ndarray:
 
 def _position_keys(ctx: Context, fieldname: str, word: str, ids: np.ndarray) -> np.ndarray:
     """Sorted int64 keys `row << 32 | position` of `word` in the documents `ids` (sorted global
-    numbers): only those documents' postings are decoded, skipping the rest block by block."""
-    rows: list[int] = []
-    positions: list[int] = []
-    reader = ctx.reader
-    fmt = reader.schema[fieldname].format
-    for segment, offset in reader.leaf_readers():
-        if (fieldname, word) not in segment:
-            continue
-        lo, hi = np.searchsorted(ids, (offset, offset + segment.doc_count_all()))
-        matcher = segment.postings(fieldname, word) if lo < hi else None
-        for row in range(lo, hi):
-            if (row - lo) % DEADLINE_STRIDE == 0 and ctx.out_of_time():
-                break
-            local = int(ids[row]) - offset
-            if not matcher.is_active():
-                break
-            matcher.skip_to(local)
-            if matcher.is_active() and matcher.id() == local:
-                found = fmt.decode_positions(matcher.value())
-                rows += [row] * len(found)
-                positions += found
-    return (np.asarray(rows, dtype=np.int64) << _ROW_SHIFT) | np.asarray(positions, dtype=np.int64)
+    numbers; those without the word have no keys): only the posting blocks holding them are
+    decoded."""
+    postings = ctx.postings(fieldname, word)
+    where, _ = _found_in(ids, postings.ids)
+    if not len(where):
+        return np.zeros(0, dtype=np.int64)
+    rows, positions = read_positions(ctx.reader, fieldname, word, postings, ids[where], ctx.out_of_time)
+    return (where[rows].astype(np.int64) << _ROW_SHIFT) | positions
 
 
 def _phrase_counts(ctx: Context, fieldname: str, words: tuple[str, ...], ids: np.ndarray) -> np.ndarray:
-    """How many times the words stand next to each other, in order, in each document of `ids`."""
-    starts = _position_keys(ctx, fieldname, words[0], ids)
+    """How many times the words stand next to each other, in order, in each document of `ids`.
+    Positions are read only where the field holds every word (a document can hold them all
+    across its title and text, yet the phrase in neither)."""
+    counts = np.zeros(len(ids), dtype=np.int64)
+    held = np.ones(len(ids), dtype=bool)
+    for word in words:
+        present = np.zeros(len(ids), dtype=bool)
+        present[_found_in(ids, ctx.postings(fieldname, word).ids)[0]] = True
+        held &= present
+    rows = np.flatnonzero(held)
+    if not len(rows):
+        return counts
+    starts = _position_keys(ctx, fieldname, words[0], ids[rows])
     for k, word in enumerate(words[1:], start=1):
         if not len(starts):
             break
-        starts = starts[np.isin(starts + k, _position_keys(ctx, fieldname, word, ids))]
-    return np.bincount(starts >> _ROW_SHIFT, minlength=len(ids))
+        starts = starts[np.isin(starts + k, _position_keys(ctx, fieldname, word, ids[rows]))]
+    counts[rows] = np.bincount(starts >> _ROW_SHIFT, minlength=len(rows))
+    return counts
 
 
 def _followed_counts(first: np.ndarray, second: np.ndarray, gap: int, n: int) -> np.ndarray:

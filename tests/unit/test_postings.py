@@ -1,7 +1,9 @@
-"""The fast posting path (`search.columns.read_postings`, which decodes W3LeafMatcher blocks
-directly) returns exactly what Whoosh's public matcher API returns: the same document numbers
-and the same weights, on a real index of several segments, one of them with deletions, and
-for terms whose postings span several blocks."""
+"""The fast posting paths return exactly what Whoosh's public matcher API returns, on a real
+index of several segments, one of them with deletions, for terms whose postings span several
+blocks: `index.postings.read_postings` (which decodes W3LeafMatcher blocks directly) and the
+posting store written from it give the same document numbers and weights, and
+`search.columns.read_positions` (which decodes only the blocks holding the documents asked
+for) the same positions."""
 import json
 
 import numpy as np
@@ -10,10 +12,15 @@ from whoosh import index as whoosh_index
 
 from index.build import reindex
 from index.generations import serving_generation
+from index.schema import term_text
 from index.settings import Settings
-from search.columns import block_matcher, read_postings
+from index.postings import (STORE_FIELDS, STORE_MIN_DF, Postings, block_matcher, read_postings,
+                            write_posting_store)
+from search.columns import PostingStore, read_positions
 from search.engine import Generation
 
+# Low enough that the store holds most words, high enough that some are left out.
+STORE_MIN_DF_HERE = 120
 WORDS = ("coffee", "harvest", "growers", "exports", "prices", "rain", "traders", "port")
 
 
@@ -36,7 +43,7 @@ def _write(path, articles) -> None:
 
 
 @pytest.fixture(scope="module")
-def reader(tmp_path_factory):
+def gen_dir(tmp_path_factory):
     """A real build, then a second segment written into it without merging, and paragraphs
     deleted from the first segment (as an incremental update leaves them until a merge)."""
     base = tmp_path_factory.mktemp("postings")
@@ -53,10 +60,24 @@ def reader(tmp_path_factory):
     for i in range(0, 400, 3):
         writer.delete_by_term("article_id", f"a-{i}")
     writer.commit(merge=False)
+    return gen_dir
+
+
+@pytest.fixture(scope="module")
+def reader(gen_dir):
     gen = Generation(gen_dir, {})
     with gen.searcher() as searcher:
         yield searcher.reader()
     gen.close()
+
+
+@pytest.fixture(scope="module")
+def store(gen_dir, tmp_path_factory) -> PostingStore:
+    """The posting store of every word found in at least STORE_MIN_DF_HERE paragraphs, written
+    from the index with its second segment and deletions."""
+    folder = tmp_path_factory.mktemp("store")
+    write_posting_store(whoosh_index.open_dir(str(gen_dir)), folder, min_df=STORE_MIN_DF_HERE)
+    return PostingStore.opened(folder)
 
 
 def _public(reader, fieldname: str, text) -> tuple[list[int], list[float]]:
@@ -117,3 +138,76 @@ def test_common_words_span_several_blocks_and_lose_their_deleted_postings(reader
 def test_a_missing_term_has_no_postings(reader):
     found = read_postings(reader, "text", "nosuchword")
     assert len(found.ids) == 0 and len(found.tf) == 0
+
+
+def test_the_store_holds_the_commoner_words_exactly_as_the_matcher_api_gives_them(reader, store):
+    held = left_out = 0
+    for fieldname, text in [(f, t) for f in ("text", "title") for t in _terms(reader, f)]:
+        found = store.get(fieldname, term_text(text))
+        if reader.doc_frequency(fieldname, text) < STORE_MIN_DF_HERE:
+            assert found is None, text
+            left_out += 1
+            continue
+        ids, weights = _public(reader, fieldname, text)
+        assert found.ids.tolist() == ids, text
+        assert found.tf.tolist() == pytest.approx(weights), text
+        held += 1
+    assert held and left_out
+
+
+def test_a_generation_without_a_store_reads_every_word_from_the_index(tmp_path):
+    assert PostingStore.opened(tmp_path).get("text", "coffee") is None
+
+
+def _public_positions(reader, fieldname: str, text, docs: list[int]) -> dict[int, list[int]]:
+    found = {}
+    for segment, offset in reader.leaf_readers():
+        if (fieldname, text) not in segment:
+            continue
+        matcher = segment.postings(fieldname, text)
+        while matcher.is_active():
+            if matcher.id() + offset in docs:
+                found[matcher.id() + offset] = matcher.value_as("positions")
+            matcher.next()
+    return found
+
+
+def _positions_by_doc(rows: np.ndarray, positions: np.ndarray, docs: np.ndarray) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for row, position in zip(rows.tolist(), positions.tolist()):
+        found.setdefault(int(docs[row]), []).append(position)
+    return found
+
+
+@pytest.mark.parametrize("path", ["blocks", "store", "public"])
+@pytest.mark.parametrize("fieldname", ["text", "title"])
+def test_positions_are_the_matcher_apis_for_any_documents_asked(reader, store, fieldname, path):
+    checked = 0
+    for text in _terms(reader, fieldname)[:40]:
+        postings = read_postings(reader, fieldname, text)
+        if path == "store":
+            postings = store.get(fieldname, term_text(text)) or postings
+        elif path == "public":
+            postings = Postings(postings.ids, postings.tf)
+        for docs in (postings.ids, postings.ids[::3], postings.ids[-2:]):
+            rows, positions = read_positions(reader, fieldname, text, postings, np.asarray(docs))
+            expected = _public_positions(reader, fieldname, text, set(docs.tolist()))
+            assert _positions_by_doc(rows, positions, docs) == expected, text
+            assert np.all(np.diff(rows) >= 0)
+            checked += len(docs)
+    assert checked > 1000
+
+
+def test_a_build_stores_exactly_its_words_found_in_a_posting_block_or_more(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    _write(archive / "a.jsonl", _articles("a", 400, 0))
+    reindex(Settings.from_env({}, index_dir=tmp_path / "idx", sources=(archive,), workers=1))
+    gen_dir = serving_generation(tmp_path / "idx")
+    store = PostingStore.opened(gen_dir)
+    with whoosh_index.open_dir(str(gen_dir)).reader() as reader:
+        common = {(f, term_text(t)) for f in STORE_FIELDS for t in reader.lexicon(f)
+                  if reader.doc_frequency(f, t) >= STORE_MIN_DF}
+        stored = {(f, term_text(t)) for f in STORE_FIELDS for t in reader.lexicon(f)
+                  if store.get(f, term_text(t)) is not None}
+    assert common and stored == common
