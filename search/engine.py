@@ -159,7 +159,7 @@ class Generation:
         """`q` with words the index has never seen replaced by close ones it has (see
         search.suggest), or None when every word is known."""
         with self.searcher() as searcher:
-            return corrected_query(q, searcher.reader())
+            return corrected_query(q, searcher.reader(), self.vocabulary)
 
     @property
     def number(self) -> int | None:
