@@ -799,10 +799,11 @@ def _names(countries: Iterable[Place], states: Iterable[Place],
 
 
 def _size_rank(place: Place) -> tuple[int, int]:
-    """Countries, regions, counties, then cities, larger first; except that a division from the
-    package ranks among cities as one of TOWN_POPULATION people: after any city of that size
-    ("Hamilton" is the Ontario city before the Bermuda parish, "Norfolk" Virginia's before the
-    English county), before the long tail of towns ("Enfield" is the London borough)."""
+    """Countries, regions, counties, then cities, larger first; except that a first-level
+    division from the package ranks among cities as one of TOWN_POPULATION people: after any
+    city of that size ("Savannah" is Georgia's city before Ghana's region), before the
+    long tail of towns. The UK's and Ireland's counties rank as counties ("Enfield" is the
+    London borough, then Enfield, Connecticut)."""
     if _is_subdivision(place) and place.kind != "county":
         return (3, -TOWN_POPULATION)
     kind = {"country": 0, "region": 1, "county": 2, "city": 3}[place.kind]

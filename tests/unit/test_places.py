@@ -336,8 +336,11 @@ def test_a_division_of_a_small_country_does_not_take_a_common_name(gazetteer):
         ("St. Paul", "US"), ("Minnesota", "US")}
 
 
-def test_a_division_does_not_outrank_a_city_of_its_name(gazetteer):
-    # Norfolk, Virginia is a city of 240,000: the English county does not take its name there.
+def test_a_division_does_not_take_a_name_from_a_city(gazetteer):
+    # A first-level division ranks as a city of 15,000: Savannah is Georgia's, not Ghana's.
+    (savannah,) = gazetteer.find("Savannah's port grew.")
+    assert (savannah.place.kind, savannah.place.country_code) == ("city", "US")
+    # The English county is not clear on its own: in a US story Norfolk is Virginia's.
     found = gazetteer.find("The ship docked at Norfolk, and the U.S. Navy said so.")
     assert next(m for m in found if m.surface == "Norfolk").place.country_code == "US"
 
