@@ -1,14 +1,20 @@
 """The paths that keep ordinary queries fast: no spelling corrector for known words, a searcher
-pool opened with the generation, and the article column read from term ranges."""
+pool opened with the generation, the article column read from term ranges, and grouping by
+article that sorts only the head of the order."""
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
+from archive_files import write_archive
+from index.build import reindex
 from index.generations import serving_generation
 from index.schema import build_schema
+from index.settings import Settings
 from search import SearchService
 from search.columns import Columns
-from search.engine import Generation
+from index.postings import EMPTY_IDS
+from search.engine import GROUP_PREFIX, Generation, Outcome, _group, ordered
+from search.query_tree import Match
 from search.suggest import needs_correction
 from search_corpus import built_index
 
@@ -107,3 +113,54 @@ def test_the_article_column_handles_paragraphs_that_are_not_side_by_side(tmp_pat
         column = Columns.computed(r).article
         owners = _brute_articles(r)
     assert _same_partition(column, owners)
+
+
+# -- grouping by article sorts only the head
+
+
+@pytest.fixture(scope="module")
+def many_articles(tmp_path_factory):
+    """600 articles of 1-6 paragraphs (some undated, many on the same day): more paragraphs
+    than the first prefix grouping sorts."""
+    base = tmp_path_factory.mktemp("grouping")
+    articles = [{"id": f"g-{i}", "title": f"report {i % 7}", "date": None if i % 11 == 0 else f"2020-0{1 + i % 9}-1{i % 3}",
+                 "paragraphs": [f"harvest news {i} part {n}" for n in range(1 + i % 6)]} for i in range(600)]
+    write_archive(base / "archive", articles)
+    reindex(Settings.from_env({}, index_dir=base / "idx", sources=(base / "archive",), workers=1))
+    gen = Generation(serving_generation(base / "idx"), {})
+    yield gen
+    gen.close()
+
+
+def _grouped_by_full_sort(match, columns, sort: str) -> list[int]:
+    order = ordered(match, columns, sort, None)
+    owners = columns.article[match.ids[order]]
+    _, first = np.unique(owners, return_index=True)
+    return order[np.sort(first)].tolist()
+
+
+@pytest.mark.parametrize("scores", ["ties", "long articles first"])
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_grouping_from_a_prefix_gives_the_articles_a_full_sort_gives(many_articles, sort, scores):
+    columns = many_articles.columns
+    docs = np.flatnonzero(columns.alive).astype(np.int32)
+    rng = np.random.default_rng(7)
+    if scores == "ties":
+        # Few distinct scores: ties are settled by date and document number, as a full sort does.
+        values = rng.integers(0, 4, len(docs))
+    else:
+        # Paragraphs of long articles score highest: the head of the order holds few articles,
+        # so the prefix must grow.
+        owners = columns.article[docs]
+        values = np.bincount(owners)[owners] + rng.random(owners.max() + 1)[owners] / 2
+    match = Match(docs, values.astype(np.float32))
+    expected = _grouped_by_full_sort(match, columns, sort)
+    assert len(expected) == 600 and len(docs) > 4 * GROUP_PREFIX
+    for needed in (1, 5, 20, 50, 100, 300, len(expected) + 5):
+        outcome = Outcome(match, EMPTY_IDS, False, False, frozenset())
+        _group(outcome, columns.article, sort, columns, needed)
+        assert outcome.order[:needed].tolist() == expected[:needed]
+        assert outcome.total == len(expected)
+        counts = np.bincount(columns.article[docs])
+        assert outcome.group_counts == {int(docs[r]): int(counts[columns.article[docs[r]]])
+                                        for r in expected[:needed]}
