@@ -4,12 +4,11 @@ blocks: `index.postings.read_postings` (which decodes W3LeafMatcher blocks direc
 posting store written from it give the same document numbers and weights, and
 `search.columns.read_positions` (which decodes only the blocks holding the documents asked
 for) the same positions."""
-import json
-
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
+from archive_files import write_archive
 from index.build import reindex
 from index.generations import serving_generation
 from index.schema import term_text
@@ -38,10 +37,6 @@ def _articles(prefix: str, count: int, shift: int) -> list[dict]:
     return articles
 
 
-def _write(path, articles) -> None:
-    path.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def gen_dir(tmp_path_factory):
     """A real build, then a second segment written into it without merging, and paragraphs
@@ -49,7 +44,7 @@ def gen_dir(tmp_path_factory):
     base = tmp_path_factory.mktemp("postings")
     archive = base / "archive"
     archive.mkdir()
-    _write(archive / "a.jsonl", _articles("a", 400, 0))
+    write_archive(archive, _articles("a", 400, 0), "a.jsonl")
     reindex(Settings.from_env({}, index_dir=base / "idx", sources=(archive,), workers=1))
     gen_dir = serving_generation(base / "idx")
     writer = whoosh_index.open_dir(str(gen_dir)).writer()
@@ -201,7 +196,7 @@ def test_positions_are_the_matcher_apis_for_any_documents_asked(reader, store, f
 def test_a_build_stores_exactly_its_words_found_in_a_posting_block_or_more(tmp_path):
     archive = tmp_path / "archive"
     archive.mkdir()
-    _write(archive / "a.jsonl", _articles("a", 400, 0))
+    write_archive(archive, _articles("a", 400, 0), "a.jsonl")
     reindex(Settings.from_env({}, index_dir=tmp_path / "idx", sources=(archive,), workers=1))
     gen_dir = serving_generation(tmp_path / "idx")
     store = PostingStore.opened(gen_dir)
