@@ -246,8 +246,12 @@ class SearchService:
             counts = np.where(only, counts, 0)
         top = [int(i) for i in np.argsort(-counts, kind="stable")[:FACET_SIZE] if counts[i] > 0]
         ids = served.gen.columns.place_ids
-        rows = [{"value": served.directory.public(ids[i]).get("name") or ids[i], "id": ids[i],
-                 "count": int(counts[i])} for i in top]
+        rows = []
+        for i in top:
+            place = served.directory.public(ids[i])
+            # The point too, so a page can put the facet on a map (absent when unknown).
+            point = {k: place[k] for k in ("lat", "lon") if place.get(k) is not None}
+            rows.append({"value": place.get("name") or ids[i], "id": ids[i], "count": int(counts[i]), **point})
         return sorted(rows, key=lambda r: (-r["count"], r["value"]))
 
     def _suggestion(self, served: _Served, p: SearchParams, request: engine.Request) -> str | None:

@@ -1,4 +1,4 @@
-"""The API's place objects (autocomplete, facets) carry the point the gazetteer gives each place,
+"""The API's place objects (autocomplete, facet buckets) carry the point the gazetteer gives each place,
 over a real index built from a small archive."""
 import pytest
 
@@ -28,3 +28,12 @@ def test_a_country_is_shown_at_its_representative_point(service):
     # Azerbaijan is shown at its capital, Baku (40.4 N, 49.9 E).
     assert azerbaijan["lat"] == pytest.approx(40.4, abs=0.2)
     assert azerbaijan["lon"] == pytest.approx(49.9, abs=0.2)
+
+
+def test_a_place_facet_bucket_carries_the_point_autocomplete_gives(service):
+    facet = service.search({"q": "aghdam", "facets": "place,country"})["facets"]
+    for bucket in [*facet["place"], *facet["country"]]:
+        place = next(p for p in service.places(prefix=bucket["value"], limit=100)["places"]
+                     if p["id"] == bucket["id"])
+        assert (bucket.get("lat"), bucket.get("lon")) == (place["lat"], place["lon"])
+    assert isinstance(facet["place"][0]["lat"], float)
