@@ -1,6 +1,8 @@
 """A term's postings as arrays, read from Whoosh's posting blocks, and the posting store: the
-postings of each generation's commoner words written once by the build as flat `.npy` arrays,
-so the read side slices a memory map instead of unpickling posting blocks on a word's first query.
+postings and positions of each generation's commoner words written once by the build as flat
+`.npy` arrays, so the read side slices a memory map instead of unpickling posting blocks on a
+word's first query, and a phrase of common words gathers its positions instead of unpickling
+one value per candidate paragraph (at 4x the archive, "qtr net" had 15,000 to check: 250 ms).
 
 Owns the store's format (`search/columns.py` memory-maps it). Never imports `search/`.
 """
@@ -21,7 +23,7 @@ EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 # Bumped when a file's meaning changes; a store whose stamp differs is not read.
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 STORE_META = "postings.json"
 # The fields queries score; the store holds their words found in at least STORE_MIN_DF
 # paragraphs (a full posting block or more). A rarer word is one block, read in microseconds;
@@ -30,8 +32,10 @@ STORE_META = "postings.json"
 STORE_FIELDS = ("text", "title")
 STORE_MIN_DF = 128
 # Per field: the postings end to end, where each word's start (one more entry than words), its
-# blocks end to end and where each word's blocks start.
-STORE_ARRAYS = ("ids", "tf", "starts", "block_segment", "block_offset", "block_last", "block_starts")
+# blocks end to end and where each word's blocks start, and the positions of every posting end
+# to end with where each posting's start (one more entry than postings).
+STORE_ARRAYS = ("ids", "tf", "starts", "block_segment", "block_offset", "block_last", "block_starts",
+                "positions", "position_starts")
 
 
 def store_file(fieldname: str, name: str) -> str:
@@ -54,25 +58,54 @@ class Blocks:
 
 
 @dataclass(frozen=True)
+class Positions:
+    """Each posting's positions, end to end: posting j's are `values[starts[j]:starts[j + 1]]`.
+    `starts` has one more entry than postings; `values` may be shared by many words (the
+    store's), so `starts` index it absolutely."""
+
+    starts: np.ndarray
+    values: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.starts.nbytes + self.values.nbytes
+
+    def gathered(self, postings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of the postings numbered `postings` (sorted): two equal-length int64
+        arrays, the row in `postings` and a position, sorted by row then position."""
+        first = self.starts[postings].astype(np.int64)
+        counts = self.starts[postings + 1].astype(np.int64) - first
+        rows = np.repeat(np.arange(len(postings), dtype=np.int64), counts)
+        # Each position's index in `values`: its posting's first, plus its place in the posting.
+        ends = np.cumsum(counts)
+        within = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(ends - counts, counts)
+        return rows, self.values[first[rows] + within].astype(np.int64)
+
+
+@dataclass(frozen=True)
 class Postings:
     """One term's postings as arrays: sorted global document numbers and term frequencies,
-    and where its blocks lie when they were read block by block (else None)."""
+    where its blocks lie when they were read block by block (else None), and its positions
+    when they were read too (else None: they are then decoded from the blocks on demand)."""
 
     ids: np.ndarray
     tf: np.ndarray
     blocks: Blocks | None = None
+    positions: Positions | None = None
 
     @property
     def nbytes(self) -> int:
-        return self.ids.nbytes + self.tf.nbytes + (self.blocks.nbytes if self.blocks else 0)
+        return (self.ids.nbytes + self.tf.nbytes + (self.blocks.nbytes if self.blocks else 0)
+                + (self.positions.nbytes if self.positions else 0))
 
 
 EMPTY_POSTINGS = Postings(EMPTY_IDS, EMPTY_WEIGHTS)
 
 
-def read_postings(reader, fieldname: str, text: str | bytes) -> Postings:
+def read_postings(reader, fieldname: str, text: str | bytes, with_positions: bool = False) -> Postings:
     """Every posting of one term across segments, without deleted documents: exactly what
-    the public matcher API (`reader.postings`) yields, as arrays.
+    the public matcher API (`reader.postings`) yields, as arrays; `with_positions` decodes
+    every posting's positions too (where each segment's blocks can be read).
 
     Reads whole blocks at a time: per-posting iteration through the matcher API costs about
     as much again in Python calls. `_read_ids`/`_read_weights` are W3LeafMatcher internals;
@@ -81,21 +114,27 @@ def read_postings(reader, fieldname: str, text: str | bytes) -> Postings:
     matcher inside it and the deleted documents dropped here (tests/unit/test_postings.py
     checks both paths against the public API).
     """
-    id_parts, tf_parts, block_parts = [], [], []
+    decode = reader.schema[fieldname].format.decode_positions if with_positions else None
+    id_parts, tf_parts, block_parts, position_parts = [], [], [], []
     for number, (segment, offset) in enumerate(reader.leaf_readers()):
         if (fieldname, text) not in segment:
             continue
         matcher = segment.postings(fieldname, text)
         leaf = block_matcher(matcher)
         if leaf is not None:
-            ids, tf, starts, lasts = _read_blocks(leaf)
+            ids, tf, starts, lasts, positions = _read_blocks(leaf, decode)
             block_parts.append((np.full(len(starts), number, dtype=np.int16), starts, lasts + offset))
             deleted = getattr(segment, "deleted_docs_set", None)
             if deleted:
                 keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int32, count=len(deleted)))
                 ids, tf = ids[keep], tf[keep]
+                if positions is not None:
+                    counts, values = positions
+                    positions = counts[keep], values[np.repeat(keep, counts)]
+            position_parts.append(positions)
         else:
             block_parts.append(None)
+            position_parts.append(None)
             items = [(docnum, matcher.weight()) for docnum in _walk(matcher)]
             ids = np.fromiter((d for d, _ in items), dtype=np.int32, count=len(items))
             tf = np.fromiter((w for _, w in items), dtype=np.float32, count=len(items))
@@ -103,10 +142,14 @@ def read_postings(reader, fieldname: str, text: str | bytes) -> Postings:
         tf_parts.append(tf)
     if not id_parts:
         return EMPTY_POSTINGS
-    blocks = None
+    blocks = positions = None
     if None not in block_parts:
         blocks = Blocks(*(np.concatenate(column) for column in zip(*block_parts)))
-    return Postings(np.concatenate(id_parts).astype(np.int32), np.concatenate(tf_parts), blocks)
+    if with_positions and None not in position_parts:
+        counts = np.concatenate([c for c, _ in position_parts])
+        positions = Positions(np.concatenate(([0], np.cumsum(counts))),
+                              np.concatenate([v for _, v in position_parts]))
+    return Postings(np.concatenate(id_parts).astype(np.int32), np.concatenate(tf_parts), blocks, positions)
 
 
 def block_matcher(matcher) -> W3LeafMatcher | None:
@@ -121,24 +164,37 @@ def block_matcher(matcher) -> W3LeafMatcher | None:
     return matcher if isinstance(matcher, W3LeafMatcher) else None
 
 
-def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _read_blocks(matcher: W3LeafMatcher, decode=None):
     """Every posting of one segment's term (deleted documents included), block by block, and
-    each block's file offset and last (segment-local) document number."""
+    each block's file offset and last (segment-local) document number; with `decode` (the
+    field format's decode_positions), each posting's position count and the positions end to
+    end as well (else None)."""
     id_parts, tf_parts, starts, lasts = [], [], [], []
+    counts: list[int] = []
+    values: list[int] = []
     start = matcher._baseoffset
     while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()
         id_parts.append(np.asarray(matcher._ids, dtype=np.int32))
         tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+        if decode is not None:
+            matcher._read_values()
+            for value in matcher._values:
+                found = decode(value)
+                counts.append(len(found))
+                values += found
         starts.append(start)
         lasts.append(matcher._maxid)
         start = matcher._nextoffset
         matcher._next_block()
+    positions = None
+    if decode is not None:
+        positions = np.asarray(counts, dtype=np.int64), np.asarray(values, dtype=np.int32)
     if not id_parts:
-        return EMPTY_IDS, EMPTY_WEIGHTS, np.zeros(0, dtype=np.int64), EMPTY_IDS
+        return EMPTY_IDS, EMPTY_WEIGHTS, np.zeros(0, dtype=np.int64), EMPTY_IDS, positions
     return (np.concatenate(id_parts), np.concatenate(tf_parts), np.asarray(starts, dtype=np.int64),
-            np.asarray(lasts, dtype=np.int32))
+            np.asarray(lasts, dtype=np.int32), positions)
 
 
 def _walk(matcher):
@@ -149,7 +205,7 @@ def _walk(matcher):
 
 def write_posting_store(ix, gen_dir: Path, min_df: int = STORE_MIN_DF) -> None:
     """Write the store of the committed index `ix` into `gen_dir`: for each of STORE_FIELDS,
-    the postings (and block places) of every word found in at least `min_df` paragraphs, in
+    the postings, positions and block places of every word found in at least `min_df` paragraphs, in
     term order. Each file is written under a temporary name, then renamed, as the columns are;
     the build calls this before it checksums the generation's files."""
     meta: dict = {"format": STORE_FORMAT, "min_df": min_df, "fields": {}}
@@ -166,13 +222,14 @@ def write_posting_store(ix, gen_dir: Path, min_df: int = STORE_MIN_DF) -> None:
 
 def _field_store(reader, fieldname: str, min_df: int) -> tuple[list[str], dict[str, np.ndarray]]:
     terms: list[str] = []
-    ids, tf, segment, offset, last = [], [], [], [], []
+    ids, tf, segment, offset, last, positions, position_starts = [], [], [], [], [], [], []
     starts, block_starts = [0], [0]
+    held = 0
     for text in reader.lexicon(fieldname):
         if reader.doc_frequency(fieldname, text) < min_df:
             continue
-        postings = read_postings(reader, fieldname, text)
-        if postings.blocks is None or not len(postings.ids):
+        postings = read_postings(reader, fieldname, text, with_positions=True)
+        if postings.blocks is None or postings.positions is None or not len(postings.ids):
             continue
         terms.append(term_text(text))
         ids.append(postings.ids)
@@ -180,6 +237,9 @@ def _field_store(reader, fieldname: str, min_df: int) -> tuple[list[str], dict[s
         segment.append(postings.blocks.segment)
         offset.append(postings.blocks.offset)
         last.append(postings.blocks.last)
+        positions.append(postings.positions.values)
+        position_starts.append(postings.positions.starts[:-1] + held)
+        held += len(postings.positions.values)
         starts.append(starts[-1] + len(postings.ids))
         block_starts.append(block_starts[-1] + len(postings.blocks.last))
     joined = lambda parts, empty: np.concatenate(parts) if parts else empty  # noqa: E731
@@ -190,5 +250,7 @@ def _field_store(reader, fieldname: str, min_df: int) -> tuple[list[str], dict[s
         "block_offset": joined(offset, np.zeros(0, dtype=np.int64)),
         "block_last": joined(last, EMPTY_IDS),
         "block_starts": np.asarray(block_starts, dtype=np.int64),
+        "positions": joined(positions, np.zeros(0, dtype=np.int32)),
+        "position_starts": np.concatenate([*position_starts, [held]]).astype(np.int64),
     }
 

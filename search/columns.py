@@ -2,8 +2,8 @@
 
 Owns the read side of the arrays: the column files `index/columns.py` writes, memory-mapped;
 filters become boolean masks over document numbers, facets array counts; posting arrays taken
-from the posting store or read from Whoosh and cached, and positions read from the blocks that
-hold them. Never imports search.service.
+from the posting store or read from Whoosh and cached, and positions gathered from the store or
+read from the blocks that hold them. Never imports search.service.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from index import columns as stored
 from index import postings as stored_postings
-from index.postings import EMPTY_IDS, Blocks, Postings, block_matcher, read_postings
+from index.postings import EMPTY_IDS, Blocks, Positions, Postings, block_matcher, read_postings
 from search.place_sets import PlaceSets
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,11 @@ def read_positions(reader, fieldname: str, text: str | bytes, postings: Postings
                    out_of_time=lambda: False) -> tuple[np.ndarray, np.ndarray]:
     """The positions of the term in each of `docs` (sorted global numbers, every one among
     `postings.ids`): two equal-length int64 arrays, the row in `docs` and a position, sorted by
-    row then position. Only the blocks holding `docs` are decoded; `out_of_time()` is asked
-    between blocks and stops the reading (what was read is returned)."""
+    row then position. A stored word's positions are gathered from the store; otherwise only the
+    blocks holding `docs` are decoded, and `out_of_time()` is asked between blocks and stops
+    the reading (what was read is returned)."""
+    if postings.positions is not None:
+        return postings.positions.gathered(np.searchsorted(postings.ids, docs))
     rows: list[int] = []
     positions: list[int] = []
     decode = reader.schema[fieldname].format.decode_positions
@@ -128,7 +131,8 @@ class PostingStore:
         first, last = arrays["block_starts"][i:i + 2]
         blocks = Blocks(arrays["block_segment"][first:last], arrays["block_offset"][first:last],
                         arrays["block_last"][first:last])
-        return Postings(arrays["ids"][start:end], arrays["tf"][start:end], blocks)
+        positions = Positions(arrays["position_starts"][start:end + 1], arrays["positions"])
+        return Postings(arrays["ids"][start:end], arrays["tf"][start:end], blocks, positions)
 
 
 class PostingCache:

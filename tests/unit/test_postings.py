@@ -174,16 +174,17 @@ def _positions_by_doc(rows: np.ndarray, positions: np.ndarray, docs: np.ndarray)
     return found
 
 
-@pytest.mark.parametrize("path", ["blocks", "store", "public"])
+@pytest.mark.parametrize("path", ["blocks", "read with positions", "store", "public"])
 @pytest.mark.parametrize("fieldname", ["text", "title"])
 def test_positions_are_the_matcher_apis_for_any_documents_asked(reader, store, fieldname, path):
-    checked = 0
+    checked = gathered = 0
     for text in _terms(reader, fieldname)[:40]:
-        postings = read_postings(reader, fieldname, text)
+        postings = read_postings(reader, fieldname, text, with_positions=path == "read with positions")
         if path == "store":
             postings = store.get(fieldname, term_text(text)) or postings
         elif path == "public":
             postings = Postings(postings.ids, postings.tf)
+        gathered += postings.positions is not None
         for docs in (postings.ids, postings.ids[::3], postings.ids[-2:]):
             rows, positions = read_positions(reader, fieldname, text, postings, np.asarray(docs))
             expected = _public_positions(reader, fieldname, text, set(docs.tolist()))
@@ -191,6 +192,8 @@ def test_positions_are_the_matcher_apis_for_any_documents_asked(reader, store, f
             assert np.all(np.diff(rows) >= 0)
             checked += len(docs)
     assert checked > 1000
+    # Positions are gathered from arrays exactly where they were read or stored.
+    assert (gathered > 0) == (path in ("read with positions", "store"))
 
 
 def test_a_build_stores_exactly_its_words_found_in_a_posting_block_or_more(tmp_path):
