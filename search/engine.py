@@ -23,7 +23,7 @@ from search.columns import Columns, PostingCache, PostingStore
 from search.query_syntax import advanced_parser, advanced_tree, simple_query
 from search.query_tree import Context, Everything, Match
 from search.vocabulary import Vocabulary
-from search.suggest import corrected_query
+from search.suggest import SPELLING_FIELD, corrected_query
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,8 @@ class Generation:
         self._idle = [first]
         self.cache = PostingCache.sized_for(self.columns.doc_count, PostingStore.opened(path))
         self.vocabulary = Vocabulary()  # each field's terms as arrays, for fuzzy terms
+        # Every query that finds little asks for a did-you-mean, which needs the spelling words.
+        self.vocabulary.load(first.reader(), SPELLING_FIELD)
         log.info("opened index generation %s: %d documents", path, self.columns.doc_count)
 
     @contextmanager
