@@ -1,6 +1,7 @@
 """The paths that keep ordinary queries fast: no spelling corrector for known words, a searcher
-pool opened with the generation, the article column read from term ranges, and grouping by
-article that sorts only the head of the order."""
+pool opened with the generation, the article column read from term ranges, grouping by
+article that sorts only the head of the order, and the array helpers that replace numpy's
+slow hashing np.unique / np.isin."""
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
@@ -11,10 +12,10 @@ from index.generations import serving_generation
 from index.schema import build_schema
 from index.settings import Settings
 from search import SearchService
-from search.columns import Columns
+from search.columns import Columns, distinct
 from index.postings import EMPTY_IDS
 from search.engine import GROUP_PREFIX, Generation, Outcome, _group, ordered
-from search.query_tree import Match
+from search.query_tree import Match, _members
 from search.suggest import needs_correction
 from search_corpus import built_index
 
@@ -164,3 +165,22 @@ def test_grouping_from_a_prefix_gives_the_articles_a_full_sort_gives(many_articl
         counts = np.bincount(columns.article[docs])
         assert outcome.group_counts == {int(docs[r]): int(counts[columns.article[docs[r]]])
                                         for r in expected[:needed]}
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 1000, 50_000])
+def test_distinct_is_np_unique(size):
+    rng = np.random.default_rng(size)
+    # Two sorted runs that overlap, as a word's text and title postings do, then any order.
+    runs = np.concatenate([np.sort(rng.integers(0, size + 1, size)), np.sort(rng.integers(0, size + 1, size // 3))])
+    for values in (runs.astype(np.int32), rng.permutation(runs).astype(np.int64)):
+        found = distinct(values)
+        assert found.tolist() == np.unique(values).tolist()
+        assert found.dtype == values.dtype
+
+
+def test_members_is_np_isin_even_with_repeated_values():
+    rng = np.random.default_rng(7)
+    sorted_values = np.sort(rng.integers(0, 5_000, 3_000))  # repeats included
+    values = rng.integers(-10, 5_010, 4_000)
+    assert _members(values, sorted_values).tolist() == np.isin(values, sorted_values).tolist()
+    assert _members(values, sorted_values[:0]).tolist() == [False] * len(values)
