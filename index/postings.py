@@ -9,6 +9,7 @@ Owns the store's format (`search/columns.py` memory-maps it). Never imports `sea
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,51 +207,81 @@ def _walk(matcher):
 def write_posting_store(ix, gen_dir: Path, min_df: int = STORE_MIN_DF) -> None:
     """Write the store of the committed index `ix` into `gen_dir`: for each of STORE_FIELDS,
     the postings, positions and block places of every word found in at least `min_df` paragraphs, in
-    term order. Each file is written under a temporary name, then renamed, as the columns are;
-    the build calls this before it checksums the generation's files."""
+    term order. Each word's arrays go to disk as they are read (`_SpilledArray`), so the build
+    holds one word's postings at a time, not a field's; each file is renamed into place when
+    it is whole, as the columns are. The build calls this before it checksums the generation."""
     meta: dict = {"format": STORE_FORMAT, "min_df": min_df, "fields": {}}
     with ix.reader() as reader:
         for fieldname in STORE_FIELDS:
-            if fieldname not in reader.schema:
-                continue
-            terms, arrays = _field_store(reader, fieldname, min_df)
-            for name, values in arrays.items():
-                replace_file(Path(gen_dir) / store_file(fieldname, name), lambda f, v=values: np.save(f, v))
-            meta["fields"][fieldname] = terms
+            if fieldname in reader.schema:
+                meta["fields"][fieldname] = _write_field_store(reader, fieldname, min_df, Path(gen_dir))
     replace_file(Path(gen_dir) / STORE_META, lambda f: f.write(json.dumps(meta).encode("utf-8")))
 
 
-def _field_store(reader, fieldname: str, min_df: int) -> tuple[list[str], dict[str, np.ndarray]]:
+def _write_field_store(reader, fieldname: str, min_df: int, gen_dir: Path) -> list[str]:
+    """Write one field's STORE_ARRAYS; returns the words stored, in term order."""
+    dtypes = {"ids": np.int32, "tf": np.float32, "starts": np.int64, "block_segment": np.int16,
+              "block_offset": np.int64, "block_last": np.int32, "block_starts": np.int64,
+              "positions": np.int32, "position_starts": np.int64}
+    arrays = {name: _SpilledArray(gen_dir / store_file(fieldname, name), dtypes[name])
+              for name in STORE_ARRAYS}
     terms: list[str] = []
-    ids, tf, segment, offset, last, positions, position_starts = [], [], [], [], [], [], []
-    starts, block_starts = [0], [0]
-    held = 0
-    for text in reader.lexicon(fieldname):
-        if reader.doc_frequency(fieldname, text) < min_df:
-            continue
-        postings = read_postings(reader, fieldname, text, with_positions=True)
-        if postings.blocks is None or postings.positions is None or not len(postings.ids):
-            continue
-        terms.append(term_text(text))
-        ids.append(postings.ids)
-        tf.append(postings.tf)
-        segment.append(postings.blocks.segment)
-        offset.append(postings.blocks.offset)
-        last.append(postings.blocks.last)
-        positions.append(postings.positions.values)
-        position_starts.append(postings.positions.starts[:-1] + held)
-        held += len(postings.positions.values)
-        starts.append(starts[-1] + len(postings.ids))
-        block_starts.append(block_starts[-1] + len(postings.blocks.last))
-    joined = lambda parts, empty: np.concatenate(parts) if parts else empty  # noqa: E731
-    return terms, {
-        "ids": joined(ids, EMPTY_IDS), "tf": joined(tf, EMPTY_WEIGHTS),
-        "starts": np.asarray(starts, dtype=np.int64),
-        "block_segment": joined(segment, np.zeros(0, dtype=np.int16)),
-        "block_offset": joined(offset, np.zeros(0, dtype=np.int64)),
-        "block_last": joined(last, EMPTY_IDS),
-        "block_starts": np.asarray(block_starts, dtype=np.int64),
-        "positions": joined(positions, np.zeros(0, dtype=np.int32)),
-        "position_starts": np.concatenate([*position_starts, [held]]).astype(np.int64),
-    }
+    arrays["starts"].append([0])
+    arrays["block_starts"].append([0])
+    try:
+        for text in reader.lexicon(fieldname):
+            if reader.doc_frequency(fieldname, text) < min_df:
+                continue
+            postings = read_postings(reader, fieldname, text, with_positions=True)
+            if postings.blocks is None or postings.positions is None or not len(postings.ids):
+                continue
+            terms.append(term_text(text))
+            arrays["position_starts"].append(postings.positions.starts[:-1] + arrays["positions"].length)
+            for name, values in (("ids", postings.ids), ("tf", postings.tf),
+                                 ("block_segment", postings.blocks.segment),
+                                 ("block_offset", postings.blocks.offset),
+                                 ("block_last", postings.blocks.last),
+                                 ("positions", postings.positions.values)):
+                arrays[name].append(values)
+            arrays["starts"].append([arrays["ids"].length])
+            arrays["block_starts"].append([arrays["block_last"].length])
+        arrays["position_starts"].append([arrays["positions"].length])
+        for array in arrays.values():
+            array.finish()
+    finally:
+        for array in arrays.values():
+            array.discard()
+    return terms
+
+
+class _SpilledArray:
+    """A one-dimensional `.npy` file written in pieces: the values go to a raw side file as
+    they come, and `finish` writes the header (which needs the final length) and copies them
+    behind it under a temporary name, then renames the file into place."""
+
+    def __init__(self, path: Path, dtype) -> None:
+        self.path, self.dtype, self.length = path, np.dtype(dtype), 0
+        self._raw_path = path.with_name(path.name + ".raw")
+        self._raw = open(self._raw_path, "wb")
+
+    def append(self, values) -> None:
+        values = np.asarray(values, dtype=self.dtype)
+        values.tofile(self._raw)
+        self.length += len(values)
+
+    def finish(self) -> None:
+        self._raw.close()
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": (self.length,)}
+
+        def write(f) -> None:
+            np.lib.format.write_array_header_1_0(f, header)
+            with open(self._raw_path, "rb") as raw:
+                shutil.copyfileobj(raw, f, 1 << 20)
+        replace_file(self.path, write)
+
+    def discard(self) -> None:
+        """Remove the side file (after `finish`, or when writing failed part way)."""
+        self._raw.close()
+        self._raw_path.unlink(missing_ok=True)
 

@@ -14,7 +14,7 @@ from index.generations import serving_generation
 from index.schema import term_text
 from index.settings import Settings
 from index.postings import (STORE_FIELDS, STORE_MIN_DF, Postings, block_matcher, read_postings,
-                            write_posting_store)
+                            store_file, write_posting_store)
 from search.columns import PostingStore, read_positions
 from search.engine import Generation
 
@@ -209,3 +209,19 @@ def test_a_build_stores_exactly_its_words_found_in_a_posting_block_or_more(tmp_p
         stored = {(f, term_text(t)) for f in STORE_FIELDS for t in reader.lexicon(f)
                   if store.get(f, term_text(t)) is not None}
     assert common and stored == common
+
+
+def test_the_store_is_written_whole_with_no_side_files_left(tmp_path_factory, gen_dir):
+    """Each array is spilled to a side file word by word and copied behind its header at the
+    end: every file loads as the dtype and length its word starts say, and no side file stays."""
+    folder = tmp_path_factory.mktemp("store-files")
+    write_posting_store(whoosh_index.open_dir(str(gen_dir)), folder, min_df=STORE_MIN_DF_HERE)
+    names = sorted(p.name for p in folder.iterdir())
+    assert not [n for n in names if n.endswith((".raw", ".tmp"))], names
+    for fieldname in STORE_FIELDS:
+        ids = np.load(folder / store_file(fieldname, "ids"), mmap_mode="r")
+        starts = np.load(folder / store_file(fieldname, "starts"))
+        positions = np.load(folder / store_file(fieldname, "positions"), mmap_mode="r")
+        position_starts = np.load(folder / store_file(fieldname, "position_starts"))
+        assert ids.dtype == np.int32 and starts[0] == 0 and starts[-1] == len(ids) > 0
+        assert position_starts[-1] == len(positions) and len(position_starts) == len(ids) + 1
