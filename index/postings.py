@@ -34,9 +34,11 @@ STORE_FIELDS = ("text", "title")
 STORE_MIN_DF = 128
 # Per field: the postings end to end, where each word's start (one more entry than words), its
 # blocks end to end and where each word's blocks start, and the positions of every posting end
-# to end with where each posting's start (one more entry than postings).
-STORE_ARRAYS = ("ids", "tf", "starts", "block_segment", "block_offset", "block_last", "block_starts",
-                "positions", "position_starts")
+# to end with where each posting's start (one more entry than postings); the dtype each is written in.
+STORE_DTYPES = {"ids": np.int32, "tf": np.float32, "starts": np.int64, "block_segment": np.int16,
+                "block_offset": np.int64, "block_last": np.int32, "block_starts": np.int64,
+                "positions": np.int32, "position_starts": np.int64}
+STORE_ARRAYS = tuple(STORE_DTYPES)
 
 
 def store_file(fieldname: str, name: str) -> str:
@@ -220,11 +222,8 @@ def write_posting_store(ix, gen_dir: Path, min_df: int = STORE_MIN_DF) -> None:
 
 def _write_field_store(reader, fieldname: str, min_df: int, gen_dir: Path) -> list[str]:
     """Write one field's STORE_ARRAYS; returns the words stored, in term order."""
-    dtypes = {"ids": np.int32, "tf": np.float32, "starts": np.int64, "block_segment": np.int16,
-              "block_offset": np.int64, "block_last": np.int32, "block_starts": np.int64,
-              "positions": np.int32, "position_starts": np.int64}
-    arrays = {name: _SpilledArray(gen_dir / store_file(fieldname, name), dtypes[name])
-              for name in STORE_ARRAYS}
+    arrays = {name: _SpilledArray(gen_dir / store_file(fieldname, name), dtype)
+              for name, dtype in STORE_DTYPES.items()}
     terms: list[str] = []
     arrays["starts"].append([0])
     arrays["block_starts"].append([0])
