@@ -14,15 +14,17 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from cli.explain import article_day, places_and_dates, places_and_dates_json
 from index.build import Progress, ReindexError, StrictFailure, index_status, reindex
-from index.explain import article_day, places_and_dates, places_and_dates_json
-from index.generations import serving_generation
+from index.store.generations import serving_generation
 from index.lock import LockHolder, LockTimeout
 from index.places import Gazetteer
 from index.settings import Settings
+from index.sources.names import printable
 from search import NoIndexError, QueryError, SearchService
-from search.server import gunicorn_available, make_server, serve_with_gunicorn
-from search.terminal import readable_results
+from search.service import params
+from search.web.server import server_for
+from cli.terminal import readable_results
 
 
 def index_dir_option(command):
@@ -65,7 +67,7 @@ def reindex_command(sources, removed, prune, index_dir, full, if_needed, workers
     report = _reindex_or_exit(settings, full=full, if_needed=if_needed, strict=strict,
                               sources=sources or None, remove_sources=removed, prune=prune)
     for line in report.summary_lines():
-        click.echo(line)
+        _say(line)
 
 
 def _reindex_or_exit(settings: Settings, **options):
@@ -73,12 +75,12 @@ def _reindex_or_exit(settings: Settings, **options):
     try:
         return reindex(settings, progress=_progress_printer(), on_wait=_say_waiting, **options)
     except FileNotFoundError as e:
-        raise click.ClickException(f"{e}. Check the --source path.") from None
+        raise click.ClickException(printable(f"{e}. Check the --source path.")) from None
     except (LockTimeout, ReindexError) as e:
-        raise click.ClickException(str(e)) from None
+        raise click.ClickException(printable(str(e))) from None
     except StrictFailure as e:
         for skip in e.skipped:
-            click.echo(f"skipped ({skip.reason}): {skip.path} {skip.detail}", err=True)
+            _say(f"skipped ({skip.reason}): {skip.path} {skip.detail}", err=True)
         raise click.ClickException(f"{e}; the serving index is unchanged.") from None
 
 
@@ -87,7 +89,13 @@ def _reindex_or_exit(settings: Settings, **options):
 def status_command(index_dir):
     """Show the serving generation, its sources, and what a reindex would do (a dry run)."""
     for line in index_status(_settings(index_dir=index_dir)).lines():
-        click.echo(line)
+        _say(line)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print a line that may hold an archive file's name: control characters and bytes that
+    are not UTF-8 are shown escaped, never sent raw to the terminal or the log."""
+    click.echo(printable(text), err=err)
 
 
 def _say_waiting(holder: LockHolder) -> None:
@@ -118,13 +126,13 @@ def _progress_printer(interactive: bool | None = None, seconds_between_lines: fl
         now = time.monotonic()
         if p.files_done > files_done:
             files_done = p.files_done
-            click.echo(f"indexed {p.files_done}/{p.files_total} files ({p.paragraphs:,} paragraphs): "
-                       f"{p.path}", err=True)
+            _say(f"indexed {p.files_done}/{p.files_total} files ({p.paragraphs:,} paragraphs): "
+                 f"{p.path}", err=True)
         elif now - last_line >= seconds_between_lines and p.bytes_done:
             left = (now - started) * (p.bytes_total - p.bytes_done) / p.bytes_done
-            click.echo(f"read {p.bytes_done / max(p.bytes_total, 1):.0%} of "
-                       f"{tqdm.format_sizeof(p.bytes_total, 'B')} ({p.articles:,} articles), "
-                       f"about {tqdm.format_interval(left)} left: {p.path}", err=True)
+            _say(f"read {p.bytes_done / max(p.bytes_total, 1):.0%} of "
+                 f"{tqdm.format_sizeof(p.bytes_total, 'B')} ({p.articles:,} articles), "
+                 f"about {tqdm.format_interval(left)} left: {p.path}", err=True)
         else:
             return
         last_line = now
@@ -137,15 +145,15 @@ def _progress_printer(interactive: bool | None = None, seconds_between_lines: fl
 @click.option("--from", "date_from", help="Earliest article date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Latest article date (inclusive), same formats.")
 @click.option("--place", "places", multiple=True, help="Place name or id (repeatable).")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default=None,
+@click.option("--sort", type=click.Choice(params.SORTS), default=None,
               help="Order of hits (default relevance).")
 @click.option("--page", default=None, help="1-based page number.")
 @click.option("--page-size", "--limit", "page_size", default=None, help="Results per page (max 100).")
-@click.option("--group", type=click.Choice(["paragraph", "article"]), default=None,
+@click.option("--group", type=click.Choice(params.GROUPS), default=None,
               help="One hit per paragraph (default) or per article.")
-@click.option("--mode", type=click.Choice(["simple", "advanced"]), default=None,
+@click.option("--mode", type=click.Choice(params.MODES), default=None,
               help="simple (default): words and quoted phrases; advanced: AND/OR/NOT, field:value, prefix*, word~.")
-@click.option("--match", type=click.Choice(["all", "any"]), default=None,
+@click.option("--match", type=click.Choice(params.MATCHES), default=None,
               help="all (default): every word required, relaxed to any when nothing matches; any: ranked by any word.")
 @click.option("--expand", is_flag=True,
               help="Add related words (pseudo-relevance feedback) to --match any: hits may lack the query's words.")
@@ -205,7 +213,7 @@ def places_command(text, paths, article_date, as_json):
                                   ensure_ascii=False))
             continue
         if len(paths) > 1:
-            click.echo(f"{path}:")
+            _say(f"{path}:")
         for line in places_and_dates(text, gazetteer, day):
             click.echo(line)
 
@@ -215,14 +223,14 @@ def places_command(text, paths, article_date, as_json):
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8080).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Server processes (default: all cores). Above 1: gunicorn, pre-forking, with an "
-                   "access log on stdout; 1, or gunicorn not installed: waitress in one process.")
+              help="Server processes (default: all cores), forked by a supervisor that replaces one "
+                   "that dies; 1: one process. Access log on stdout.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Request threads per process (default 8); gunicorn's sync worker with 1.")
+              help="Request threads per process (default 8).")
 def serve_command(index_dir, host, port, workers, threads):
     """Serve the search API (and page); builds the index from samples/ first if there is none.
 
-    SIGTERM lets requests in flight finish; a gunicorn worker that dies is replaced."""
+    SIGTERM lets requests in flight finish; a worker process that dies is replaced."""
     settings = _settings(index_dir=index_dir, host=host, port=port, serve_workers=workers,
                          threads=threads)
     logging.basicConfig(level=logging.INFO,
@@ -231,21 +239,14 @@ def serve_command(index_dir, host, port, workers, threads):
         click.echo(f"No index in {settings.index_dir} yet: building it from "
                    f"{', '.join(map(str, settings.sources))}…", err=True)
         for line in _reindex_or_exit(settings).summary_lines():
-            click.echo(line, err=True)
-    if settings.serve_workers > 1 and gunicorn_available():
-        serve_with_gunicorn(settings, settings.serve_workers, on_ready=lambda url: click.echo(
-            f"Serving {settings.index_dir} on {url} with {settings.serve_workers} worker "
-            "processes (Ctrl-C stops)", err=True))
-        click.echo("Stopped.", err=True)
-        return
-    if settings.serve_workers > 1:
-        click.echo("gunicorn is not installed: serving from one waitress process.", err=True)
+            _say(line, err=True)
     try:
-        server = make_server(settings)
+        server = server_for(settings)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
                                    "choose another --port") from None
-    click.echo(f"Serving {settings.index_dir} on {server.url} (Ctrl-C stops)", err=True)
+    workers = f" with {settings.serve_workers} worker processes" if settings.serve_workers > 1 else ""
+    click.echo(f"Serving {settings.index_dir} on {server.url}{workers} (Ctrl-C stops)", err=True)
     server.stop_on_signals()
     server.run()
     click.echo("Stopped.", err=True)

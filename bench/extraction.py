@@ -38,7 +38,7 @@ from index.settings import Settings  # noqa: E402
 from index.sources import read_tasks  # noqa: E402
 from index.sources.pool import run_in_order  # noqa: E402
 from index.sources.text import stable_id  # noqa: E402
-from search.web import create_app  # noqa: E402
+from search.web.app import create_app  # noqa: E402
 
 PAGES = PROJECT.parent / "shared" / "data" / "html-pages"
 _WORD = re.compile(r"\w+")

@@ -20,7 +20,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from index import build, generations  # noqa: E402
+from index import build  # noqa: E402
+from index.store import generations  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
 REUTERS = PROJECT.parent / "shared" / "data" / "reuters21578"

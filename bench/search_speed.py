@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from index.build import reindex  # noqa: E402
 from index.settings import Settings  # noqa: E402
-from index.generations import read_manifest, serving_generation  # noqa: E402
+from index.store.generations import read_manifest, serving_generation  # noqa: E402
 from search import QueryError, SearchService  # noqa: E402
-from search.engine import Generation  # noqa: E402
+from search.engine.run import Generation  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
 WORD = re.compile(r"[A-Za-z]{3,}")

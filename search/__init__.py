@@ -1,9 +1,11 @@
 """The read side: validated queries over the serving index generation, as plain dicts.
 
-Imports the schema from `index/`; `index/` never imports this package.
+Three rooms, each importing only the ones below it: `web/` (HTTP: the Bottle app, the page,
+the servers) -> `service/` (parameters, the serving generation, the facade) -> `engine/` (query
+syntax and trees, scoring, columns, snippets). All read the index through `index/store/`;
+`index/` never imports this package.
 """
-from search.params import QueryError
-from search.service import BusyError, NotFoundError, SearchService
-from search.switcher import NoIndexError
+from search.errors import BusyError, NoIndexError, NotFoundError, QueryError
+from search.service.facade import SearchService
 
 __all__ = ["SearchService", "QueryError", "NoIndexError", "NotFoundError", "BusyError"]

@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from index.build import reindex  # noqa: E402
 from index.settings import Settings  # noqa: E402
-from search.server import running_in_background  # noqa: E402
+from search.web.server import running_in_background  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -10,7 +10,7 @@ import webtest
 from index.build import reindex
 from index.settings import Settings
 from search import SearchService
-from search.web import create_app
+from search.web.app import create_app
 from archive_files import write_archive
 
 ARTICLES = [

@@ -10,7 +10,7 @@ import webtest
 
 from error_shape import JSON_TYPE, assert_error
 from search import SearchService
-from search.web import create_app
+from search.web.app import create_app
 
 
 def test_search_for_a_word_answers_json_hits(app):
@@ -171,7 +171,7 @@ def test_before_the_first_index_data_routes_are_503_with_retry_after(unbuilt_app
     res = unbuilt_app.get(path, expect_errors=True)
     error = assert_error(res, 503, "no_index")
     assert int(res.headers["Retry-After"]) > 0
-    assert "python manage.py reindex" in error["message"]
+    assert "python3 manage.py reindex" in error["message"]
 
 
 def test_before_the_first_index_a_bad_parameter_is_still_400(unbuilt_app):
@@ -189,7 +189,7 @@ class ExplodingService(SearchService):
 def test_unexpected_exception_is_json_500_logged_with_traceback(settings, caplog):
     service = ExplodingService(settings.index_dir, settings)
     app = webtest.TestApp(create_app(settings, service))
-    with caplog.at_level(logging.ERROR, logger="search.web"):
+    with caplog.at_level(logging.ERROR, logger="search.web.app"):
         res = app.get("/api/search?q=oil", expect_errors=True)
     service.close()
     assert_error(res, 500, "internal_error")

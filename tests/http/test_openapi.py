@@ -1,5 +1,5 @@
 """The OpenAPI document stays true: every route is documented and every documented path is a
-route, the search parameters and their limits are those `search/params.py` enforces, and real
+route, the search parameters and their limits are those `search/service/params.py` enforces, and real
 responses (successes and errors) validate against the documented schemas."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from search import params
-from search.service import MAX_PLACES_LIMIT
-from search.web import OPENAPI_PATH
+from search.service import params
+from search.service.facade import MAX_PLACES_LIMIT
+from search.web.app import OPENAPI_PATH
 
 DOC = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
 DOC_URI = "urn:news-search:openapi"
@@ -77,6 +77,34 @@ def test_documented_choices_and_default_match_params(name, choices):
     assert (schema["enum"], schema["default"]) == (list(choices), choices[0])
 
 
+@pytest.mark.parametrize("parameter", [p for p in params.SEARCH_PARAMETERS if p.choices],
+                         ids=lambda p: p.name)
+def test_every_parameter_with_choices_is_documented_with_them(parameter):
+    schema = search_parameter(parameter.name)["schema"]
+    documented = schema.get("enum") or schema.get("items", {}).get("enum")
+    if schema["type"] == "boolean":
+        documented = ["true", "false"]
+    assert documented == list(parameter.choices)
+
+
+def test_documented_name_limits_match_params():
+    place = search_parameter("place")["schema"]["items"]["maxLength"]
+    prefix = next(p for p in DOC["paths"]["/api/places"]["get"]["parameters"] if p["name"] == "prefix")
+    assert place == prefix["schema"]["maxLength"] == params.MAX_NAME_CHARS
+
+
+@pytest.mark.parametrize("parameter", [p for p in params.SEARCH_PARAMETERS if p.option],
+                         ids=lambda p: p.name)
+def test_the_search_command_offers_the_parameter_as_the_table_says(parameter):
+    from manage import search_command
+    found = {opt: o for o in search_command.params for opt in [*o.opts]}
+    option = found[parameter.option if parameter.option != "QUERY" else "query"]
+    choices = getattr(option.type, "choices", None)
+    if parameter.choices and not option.is_flag:
+        assert list(choices) == list(parameter.choices)
+    assert option.multiple == (parameter.repeatable and not option.is_flag)
+
+
 def test_documented_expand_default_matches_params():
     assert search_parameter("expand")["schema"] == {"type": "boolean",
                                                     "default": params.SearchParams().expand}
@@ -135,3 +163,11 @@ def test_error_responses_match_the_documented_schema(app, path):
 
 def test_no_index_response_matches_the_documented_schema(unbuilt_app):
     assert_valid(unbuilt_app.get("/api/search", expect_errors=True).json, "Error")
+
+
+def test_every_error_code_a_client_can_get_is_documented():
+    from search.web import errors, http_limits
+    codes = ({kind.code for kind in errors.ERRORS.values() if kind.status != errors.CLIENT_CLOSED}
+             | set(errors.FRAMEWORK_ERRORS.values()) | {code for _, _, code, _ in http_limits.REFUSALS.values()})
+    documented = DOC["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+    assert codes <= set(documented)

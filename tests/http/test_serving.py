@@ -7,7 +7,7 @@ import dataclasses
 import webtest
 
 from search import SearchService
-from search.web import create_app
+from search.web.app import create_app
 from error_shape import assert_error
 
 GENERATION = "X-Index-Generation"
@@ -42,6 +42,16 @@ def test_the_search_page_names_the_generation_it_searched(app):
 
 def test_a_static_file_names_no_generation(app):
     assert GENERATION not in app.get("/static/nothing-here", status=404).headers
+
+
+def test_a_page_answered_without_reading_the_index_names_no_generation(app):
+    assert GENERATION not in app.get("/?to=soon", status=400).headers
+    assert GENERATION not in app.get("/nowhere", status=404).headers
+
+
+def test_no_answer_names_a_generation_before_the_first_build(unbuilt_app):
+    for path in ("/api/search?q=oil", "/api/status", "/api/search?to=soon", "/"):
+        assert GENERATION not in unbuilt_app.get(path, expect_errors=True).headers, path
 
 
 def test_search_is_503_busy_with_retry_after_when_every_slot_stays_taken(settings):

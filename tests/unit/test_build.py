@@ -11,7 +11,7 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from index import generations
+from index.store import generations
 from index.build import ReindexError, StrictFailure, reindex
 from index.settings import Settings
 from archive_files import write_jsonl
@@ -215,9 +215,10 @@ def test_killed_build_leaves_the_serving_generation_searchable(tmp_path, archive
     build.wait()
     assert generations.serving_generation(settings.index_dir).name == "gen-1"
     assert matching_ids(settings, "cocoa") == {"a1:0"}
-    report = reindex(settings, full=True)  # the dead build's lock and folder are cleared
-    assert report.generation == 3
-    assert {p.name for p in generations.existing_generations(settings.index_dir)} == {"gen-1", "gen-3"}
+    # The dead build's lock is free and its folder goes first, so its number is free again.
+    report = reindex(settings, full=True)
+    assert report.generation == 2
+    assert {p.name for p in generations.existing_generations(settings.index_dir)} == {"gen-1", "gen-2"}
 
 
 def place_matches(settings: Settings, place_id: str) -> set[str]:
@@ -409,3 +410,24 @@ def test_files_that_became_unreadable_count_as_deletions_for_prune(tmp_path, arc
     with pytest.raises(ReindexError, match=r"would delete 2 of 3 articles .*gone or unreadable"):
         reindex(settings)
     assert generations.serving_generation(settings.index_dir).name == "gen-1"
+
+
+def test_every_paragraph_of_an_untitled_article_stores_its_lead_sentence_as_display_title(tmp_path):
+    untitled = {**article("memo", "The U.S. Treasury said on Monday it would sell bonds. Dealers "
+                                  "expected it.", "Bonds fell."), "title": ""}
+    write_jsonl(tmp_path / "a" / "a.jsonl", untitled, article("titled", "Some text."))
+    settings = settings_for(tmp_path, tmp_path / "a")
+    reindex(settings)
+    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
+    with ix.searcher() as s:
+        shown = {f["id"]: f["display_title"] for f in s.all_stored_fields()}
+    assert shown == {"memo:0": "The U.S. Treasury said on Monday it would sell bonds.",
+                     "memo:1": "The U.S. Treasury said on Monday it would sell bonds.",
+                     "titled:0": "Title titled"}
+    assert matching_ids(settings, "monday") == {"memo:0"}  # the lead is shown, not indexed
+
+
+def test_a_long_lead_sentence_is_cut_at_a_word():
+    from index.documents import LEAD_TITLE_CHARS, lead_sentence
+    shown = lead_sentence("word " * 60 + "end.")
+    assert len(shown) <= LEAD_TITLE_CHARS + 2 and shown.endswith("word …")

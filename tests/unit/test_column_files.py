@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 from whoosh import index as whoosh_index
 
-from index import columns as stored
-from search.columns import Columns
+from index.store import columns as stored
+from search.engine.doc_values import Columns
 from search_corpus import built_index
 
 

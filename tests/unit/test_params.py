@@ -1,9 +1,9 @@
-"""Validation of the search API's parameters (search/params.py)."""
+"""Validation of the search API's parameters (search/service/params.py)."""
 import datetime as dt
 
 import pytest
 
-from search.params import MAX_QUERY_CHARS, QueryError, parse_params
+from search.service.params import MAX_QUERY_CHARS, QueryError, parse_params
 
 
 def error_param(raw) -> str:

@@ -1,8 +1,8 @@
 """The fast posting paths return exactly what Whoosh's public matcher API returns, on a real
 index of several segments, one of them with deletions, for terms whose postings span several
-blocks: `index.postings.read_postings` (which decodes W3LeafMatcher blocks directly) and the
+blocks: `index.store.postings.read_postings` (which decodes Whoosh's posting blocks directly) and the
 posting store written from it give the same document numbers and weights, and
-`search.columns.read_positions` (which decodes only the blocks holding the documents asked
+`index.store.postings.read_positions` (which decodes only the blocks holding the documents asked
 for) the same positions."""
 import numpy as np
 import pytest
@@ -10,13 +10,13 @@ from whoosh import index as whoosh_index
 
 from archive_files import write_archive
 from index.build import reindex
-from index.generations import serving_generation
-from index.schema import term_text
+from index.store.generations import serving_generation
+from index.store.schema import term_text
 from index.settings import Settings
-from index.postings import (STORE_FIELDS, STORE_MIN_DF, Postings, block_matcher, read_postings,
-                            store_file, write_posting_store)
-from search.columns import PostingStore, read_positions
-from search.engine import Generation
+from index.store.postings import (STORE_FIELDS, STORE_MIN_DF, PostingStore, Postings, read_positions,
+                                  read_postings, store_file, write_posting_store)
+from index.store.whoosh_private import block_matcher, deleted_documents
+from search.engine.run import Generation
 
 # Low enough that the store holds most words, high enough that some are left out.
 STORE_MIN_DF_HERE = 120
@@ -114,7 +114,7 @@ def test_block_path_returns_what_the_matcher_api_returns(reader, fieldname):
 
 def test_common_words_span_several_blocks_and_lose_their_deleted_postings(reader):
     segment = next(s for s, _ in reader.leaf_readers() if s.has_deletions())
-    deleted = segment.deleted_docs_set
+    deleted = deleted_documents(segment)
     _, common = max((segment.doc_frequency("text", t), t) for t in segment.lexicon("text"))
     matcher = segment.postings("text", common)
     leaf = block_matcher(matcher)

@@ -5,7 +5,7 @@ import pytest
 
 from index.folding import fold
 from search import QueryError, SearchService
-from search.placenames import PlaceDirectory
+from search.service.placenames import PlaceDirectory
 from search_corpus import built_index
 
 

@@ -6,10 +6,11 @@ import time
 import pytest
 from whoosh import index as whoosh_index
 
-from index.schema import text_analyzer
+from index.store.schema import text_analyzer
 from search import SearchService
-from search.columns import Columns, PostingCache
-from search.query_tree import Context, Dependence, Phrase
+from search.engine.doc_values import Columns
+from search.engine.posting_cache import PostingCache
+from search.engine.tree import Context, Dependence, Phrase
 from search_corpus import built_index
 
 FILLER = "the report covered many other matters such as roads schools budgets and weather"
@@ -141,7 +142,7 @@ def test_feedback_marks_only_the_users_own_words(feedback_service):
 def test_feedback_documents_are_the_best_paragraph_of_distinct_articles():
     import numpy as np
 
-    from search.query_tree import _top_rows_of_distinct_articles
+    from search.engine.tree import _top_rows_of_distinct_articles
 
     scores = np.array([5.0, 4.0, 3.0, 2.0, 1.0], dtype=np.float32)
     articles = np.array([7, 7, 8, 7, 9], dtype=np.int32)
@@ -157,7 +158,7 @@ def test_relaxed_retry_finds_the_users_words_not_expansion_words(feedback_servic
 def test_rescore_window_keeps_the_best_documents_the_filters_allow():
     import numpy as np
 
-    from search.query_tree import RESCORE_WINDOW, Match, _rescore_window
+    from search.engine.tree import RESCORE_WINDOW, Match, _rescore_window
 
     n = RESCORE_WINDOW + 500
     allowed = np.ones(n, dtype=bool)

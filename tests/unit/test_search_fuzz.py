@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from index.folding import fold
-from index.generations import serving_generation
+from index.store.generations import serving_generation
 from search import QueryError, SearchService
 from search_corpus import built_index
 
@@ -51,7 +51,7 @@ def valid_body(body) -> bool:
 
 
 def is_bad_date(value: str) -> bool:
-    """What DESIGN.md section 6 allows: YYYY, YYYY-MM or YYYY-MM-DD naming a real day."""
+    """What the API allows (README.md, The API): YYYY, YYYY-MM or YYYY-MM-DD naming a real day."""
     value = value.strip()
     m = re.fullmatch(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", value)
     if not value:

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-import search.switcher as switcher_module
+import search.service.switcher as switcher_module
 from index.build import reindex
 from index.settings import Settings
 from search import NoIndexError, NotFoundError, QueryError, SearchService
@@ -421,7 +421,7 @@ def test_a_damaged_generation_is_refused_once_in_the_log_and_named_in_the_status
     s, index_dir = serving_gen_1
     truncate_segments(next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN]))
     monkeypatch.setattr(switcher_module, "RETRY_OPEN_AFTER", 0.0)
-    with caplog.at_level(logging.ERROR, logger="search.switcher"):
+    with caplog.at_level(logging.ERROR, logger="search.service.switcher"):
         s.search({"q": "zeppelin"})
         s.search({"q": "zeppelin"})
     assert len([r for r in caplog.records if "gen-2" in r.getMessage()]) == 1

@@ -1,6 +1,6 @@
-"""Highlighting and snippets (search/snippets.py): exact expected strings."""
-from index.schema import text_analyzer
-from search.snippets import marked_html, match_spans, snippet
+"""Highlighting and snippets (search/engine/snippets.py): exact expected strings."""
+from index.store.schema import text_analyzer
+from search.engine.snippets import marked_html, match_spans, snippet
 
 ANALYZER = text_analyzer()
 

@@ -8,15 +8,17 @@ from whoosh import index as whoosh_index
 
 from archive_files import write_archive
 from index.build import reindex
-from index.generations import serving_generation
-from index.schema import build_schema
+from index.store.generations import serving_generation
+from index.store.schema import build_schema
 from index.settings import Settings
 from search import SearchService
-from search.columns import Columns, distinct
-from index.postings import EMPTY_IDS
-from search.engine import GROUP_PREFIX, Generation, Outcome, _group, ordered
-from search.query_tree import Match, _members
-from search.suggest import needs_correction
+from search.engine.arrays import distinct
+from search.engine.doc_values import Columns
+from index.store.postings import EMPTY_IDS
+from search.engine.run import GROUP_PREFIX, Generation, Outcome, _group, ordered
+from search.engine.arrays import members as _members
+from search.engine.tree import Match
+from search.engine.suggest import needs_correction
 from search_corpus import built_index
 
 

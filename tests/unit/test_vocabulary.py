@@ -1,4 +1,4 @@
-"""Fuzzy-term lookup over a field's word arrays (search/vocabulary.py) on a real index of
+"""Fuzzy-term lookup over a field's word arrays (search/engine/vocabulary.py) on a real index of
 random words: exactly the terms within the distance, as Whoosh's own Damerau-Levenshtein
 (optimal string alignment) counts it."""
 import random
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from whoosh import fields, index as whoosh_index
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from search.vocabulary import Vocabulary
+from search.engine.vocabulary import Vocabulary
 
 ALPHABET = "abcdeéü1"
 WORDS = st.text(alphabet=ALPHABET, min_size=1, max_size=9)

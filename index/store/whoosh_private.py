@@ -1,0 +1,196 @@
+"""The one module that uses Whoosh's private API; whoosh3 is pinned to one exact version for it.
+
+Three things the public API does too slowly or not at all: reading a term's posting blocks whole
+(the matcher API costs a Python call per posting), re-reading one block to gather positions, and
+MpWriter's job-file protocol, so that sub-writers can annotate articles instead of receiving
+finished documents. `tests/unit/test_whoosh_private.py`
+checks each against the public API on a real index; `tests/unit/test_imports.py` fails when a
+private name of a third party is used anywhere else.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import pickle
+import queue
+import sys
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
+
+_EMPTY_IDS = np.zeros(0, dtype=np.int32)
+_EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+# A job item: (_ITEM, the item). MpWriter's own items are documents with other codes.
+_ITEM = 1
+# How often a full job queue is re-checked for dead sub-writers.
+_QUEUE_POLL_SECONDS = 1.0
+
+
+def block_matcher(matcher) -> W3LeafMatcher | None:
+    """The block-reading matcher behind `matcher` (itself, or the one a deletion filter wraps),
+    or None when there is none and the public API must be walked."""
+    if isinstance(matcher, FilterMatcher) and getattr(matcher, "_exclude", False):
+        if not isinstance(matcher.child, W3LeafMatcher):
+            return None
+        # The filter has moved its child past any deleted documents at the start.
+        matcher = matcher.child
+        matcher.reset()
+    return matcher if isinstance(matcher, W3LeafMatcher) else None
+
+
+def read_blocks(matcher: W3LeafMatcher, decode=None):
+    """Every posting of one segment's term (deleted documents included), block by block, and
+    each block's file offset and last (segment-local) document number; with `decode` (the
+    field format's decode_positions), each posting's position count and the positions end to
+    end as well (else None)."""
+    id_parts, tf_parts, starts, lasts = [], [], [], []
+    counts: list[int] = []
+    values: list[int] = []
+    start = matcher._baseoffset
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        id_parts.append(np.asarray(matcher._ids, dtype=np.int32))
+        tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+        if decode is not None:
+            matcher._read_values()
+            for value in matcher._values:
+                found = decode(value)
+                counts.append(len(found))
+                values += found
+        starts.append(start)
+        lasts.append(matcher._maxid)
+        start = matcher._nextoffset
+        matcher._next_block()
+    positions = None
+    if decode is not None:
+        positions = np.asarray(counts, dtype=np.int64), np.asarray(values, dtype=np.int32)
+    if not id_parts:
+        return _EMPTY_IDS, _EMPTY_WEIGHTS, np.zeros(0, dtype=np.int64), _EMPTY_IDS, positions
+    return (np.concatenate(id_parts), np.concatenate(tf_parts), np.asarray(starts, dtype=np.int64),
+            np.asarray(lasts, dtype=np.int32), positions)
+
+
+def deleted_documents(segment) -> set[int]:
+    """The segment-local numbers of the segment's deleted documents (empty when none)."""
+    return getattr(segment, "deleted_docs_set", None) or set()
+
+
+def block_at(leaf: W3LeafMatcher, offset: int) -> tuple[np.ndarray, list]:
+    """The segment-local document numbers of the block at file `offset` and their raw values
+    (to decode with the field format's decode_positions)."""
+    leaf._goto(offset)
+    leaf._read_ids()
+    leaf._read_values()
+    return np.asarray(leaf._ids, dtype=np.int64), leaf._values
+
+
+class ItemJobWriter(MpWriter):
+    """Whoosh's MpWriter whose job files carry items of ours, each turned into documents by
+    `item_documents` inside the sub-writer processes (so both cores share that work, not only
+    the indexing). Sub-writers run `on_start(parent pid)` first. A sub-writer that dies fails
+    the commit (MpWriter alone would commit without its segment, or wait forever on a full
+    job queue); an OSError in one comes back as the same OSError here.
+
+    Sub-writers each produce a segment; `multisegment=True` adds them to the index without a
+    merge at commit (a merge costs more than searching a few segments does).
+    """
+
+    def __init__(self, ix, procs: int, limitmb: int, item_documents: Callable[[object], Iterable[dict]],
+                 on_start: Callable[[int], None]):
+        super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, batchsize=64)
+        self._item_documents = item_documents
+        self._on_start = on_start
+
+    def add_item(self, item) -> None:
+        self.docbuffer.append((_ITEM, item))
+        if len(self.docbuffer) >= self.batchsize:
+            self._enqueue()
+        self._added_sub = True
+
+    def _new_task(self):
+        task = _ItemSubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                              self.subargs, self.multisegment, self._item_documents, self._on_start)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _enqueue(self):
+        """MpWriter's `_enqueue`, except that a full job queue is re-checked every second for
+        dead sub-writers instead of blocking forever on consumers that are gone."""
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        while True:
+            try:
+                self.jobqueue.put((filename, len(self.docbuffer)), timeout=_QUEUE_POLL_SECONDS)
+                break
+            except queue.Full:
+                self._raise_if_a_sub_writer_died()
+        self.docbuffer = []
+
+    def _commit_toc(self, segments):
+        # Every sub-writer has been joined by now: one that failed left no segment in `segments`.
+        self._raise_if_a_sub_writer_died()
+        super()._commit_toc(segments)
+
+    def cancel(self):
+        """Stop the sub-writers too: MpWriter's cancel only flags its own copies of them, and
+        a sub-writer blocked on the job queue would keep the interpreter from exiting."""
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+            task.join()
+        super().cancel()
+
+    def _raise_if_a_sub_writer_died(self) -> None:
+        for task in self.tasks:
+            code = task.exitcode
+            if code is None or code == 0:
+                continue
+            if 1 < code < 256 and code in errno.errorcode:
+                raise OSError(code, os.strerror(code), str(self.storage.folder))
+            raise SubWriterFailed(f"an index sub-writer process failed (exit code {code})")
+
+
+class SubWriterFailed(Exception):
+    """A sub-writer process died before finishing its segment; the build must not commit."""
+
+
+class _ItemSubWriter(SubWriterTask):
+    """A sub-writer process that turns the items of its job files into documents."""
+
+    def __init__(self, storage, indexname, jobqueue, resultqueue, kwargs, multisegment,
+                 item_documents, on_start):
+        super().__init__(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+        self.item_documents = item_documents
+        self.on_start = on_start
+        self.parent_pid = os.getpid()
+
+    def run(self):
+        self.on_start(self.parent_pid)
+        try:
+            super().run()
+        except OSError as err:
+            # One line, not a traceback: the parent turns the errno into the operator's message.
+            # A sub-writer that hits an OSError exits with its errno (1..133); anything else
+            # exits 1 after multiprocessing prints the traceback (a bug).
+            sys.exit(err.errno if err.errno and 1 < err.errno < 256 else 1)
+
+    def _process_file(self, filename, doc_count):
+        tempstorage = self.writer.temp_storage()
+        with tempstorage.open_file(filename).raw_file() as f:
+            for _ in range(doc_count):
+                code, item = pickle.load(f)
+                if code != _ITEM:
+                    raise ValueError(f"unexpected job item {code!r} in {filename}")
+                for doc in self.item_documents(item):
+                    self.writer.add_document(**doc)
+        tempstorage.delete_file(filename)

@@ -1,0 +1,68 @@
+"""Facet counts over the matches, from the generation's doc values: days, months and years (of
+paragraphs, or of distinct articles), and places per article. Pure numpy; sort-based
+(`search.engine.arrays`), never np.unique's hashing on large inputs."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from search.engine.arrays import distinct
+from search.engine.doc_values import Columns
+
+
+def month_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for the dated documents among `ids` (or their articles)."""
+    keys, counts = _key_counts(columns.month[ids], columns.article[ids] if by_article else None)
+    return [(f"{k // 100:04d}-{k % 100:02d}", int(c)) for k, c in zip(keys, counts) if k]
+
+
+def day_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
+    """("YYYY-MM-DD", count) for the dated documents among `ids` (or their articles)."""
+    keys, counts = _key_counts(columns.day[ids], columns.article[ids] if by_article else None)
+    return [(dt.date.fromordinal(int(k)).isoformat(), int(c)) for k, c in zip(keys, counts) if k]
+
+
+def year_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
+    keys, counts = _key_counts(columns.month[ids] // 100, columns.article[ids] if by_article else None)
+    return [(f"{k:04d}", int(c)) for k, c in zip(keys, counts) if k]
+
+
+def place_article_counts(columns: Columns, matched: np.ndarray) -> np.ndarray:
+    """Matching articles per place index, for a boolean `matched` mask: an article counts once
+    for a place however many of its matching paragraphs carry it (facets of group=article)."""
+    places = len(columns.place_ids)
+    pairs = matched[columns.place_owner]
+    if not places or not pairs.any():
+        return np.zeros(places, dtype=np.int64)
+    articles = columns.article[columns.place_owner[pairs]].astype(np.int64)
+    pairs = distinct(articles * places + columns.place_entry[pairs])
+    return np.bincount(pairs % places, minlength=places)
+
+
+def _key_counts(keys: np.ndarray, articles: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys and how many documents have each, or how many distinct articles
+    when `articles` (each document's article number) is given."""
+    if articles is None or not len(keys):
+        return _distinct_counts(keys)
+    width = int(articles.max()) + 1
+    pairs = distinct(keys.astype(np.int64) * width + articles)
+    return np.unique(pairs // width, return_counts=True)
+
+
+def _distinct_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_counts=True) without sorting, when the keys other than 0
+    (undated) span a narrow range, as months and years do: one bincount over that range,
+    linear in the matches."""
+    dated = keys[keys != 0]
+    if not len(dated):
+        return np.unique(keys, return_counts=True)
+    low, high = int(dated.min()), int(dated.max())
+    if high - low > 4 * len(dated) + 4096:
+        return np.unique(keys, return_counts=True)
+    counts = np.bincount(dated - low, minlength=high - low + 1)
+    present = np.flatnonzero(counts)
+    undated = len(keys) - len(dated)
+    if undated:
+        return np.concatenate(([0], present + low)), np.concatenate(([undated], counts[present]))
+    return present + low, counts[present]

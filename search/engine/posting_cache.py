@@ -1,0 +1,63 @@
+"""The per-generation cache of posting arrays: a stored word's postings are slices of the memory-
+mapped posting store (free, never cached); any other word's are read from Whoosh once and kept
+in a byte-bounded LRU with the arrays derived from them (word weights)."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from index.store.postings import PostingStore, Postings, read_postings
+
+# Posting-cache budget per paragraph of the generation (see PostingCache.sized_for).
+CACHE_BYTES_PER_DOC = 512
+
+
+class PostingCache:
+    """A thread-safe LRU of posting arrays and of arrays derived from them (anything with
+    `nbytes`), bounded by bytes: common words are read and scored once."""
+
+    def __init__(self, max_bytes: int = 96 * 1024 * 1024, store: PostingStore | None = None):
+        self.max_bytes = max_bytes
+        self.posting_store = store or PostingStore({})
+        self._bytes = 0
+        self._items: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def sized_for(cls, doc_count: int, store: PostingStore | None = None) -> "PostingCache":
+        """A cache that holds a generation's working set: the postings and word weights
+        (8 bytes each) of the words that recur in queries, which grow with the collection.
+        CACHE_BYTES_PER_DOC per paragraph, never less than the old fixed 96 MB."""
+        return cls(max(96 * 1024 * 1024, CACHE_BYTES_PER_DOC * doc_count), store)
+
+    def get(self, reader, fieldname: str, text: str) -> Postings:
+        kept = self.posting_store.get(fieldname, text)
+        if kept is not None:
+            return kept
+        key = (fieldname, text)
+        found = self.lookup(key)
+        if found is not None:
+            return found
+        postings = read_postings(reader, fieldname, text)
+        self.store(key, postings)
+        return postings
+
+    def lookup(self, key: tuple):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def store(self, key: tuple, value) -> None:
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = value
+                self._bytes += value.nbytes
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.nbytes
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes

@@ -1,0 +1,331 @@
+"""One request against one generation: filters, the evaluated query tree, ordering and
+grouping; and the Generation object (the open index, its columns and posting cache).
+
+Owns the searcher-level use of Whoosh on the read side; returns numpy arrays and plain values.
+Never imports search.service.facade or search.web.app.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import index as whoosh_index
+
+from index.store.postings import EMPTY_IDS
+from index.store.schema import MENTIONED, TEXT, term_text
+from index.store.postings import PostingStore
+from search.engine.doc_values import Columns
+from search.engine.posting_cache import PostingCache
+from search.engine.syntax import advanced_parser, advanced_tree, simple_query
+from search.engine.tree import Context, Everything, Match
+from search.engine.vocabulary import Vocabulary
+from search.engine.suggest import SPELLING_FIELD, corrected_query
+
+log = logging.getLogger(__name__)
+
+# Paragraphs first put in order when grouping by article (grown fourfold until enough articles).
+GROUP_PREFIX = 256
+
+
+def ordered(match: Match, columns: Columns, sort: str, needed: int | None) -> np.ndarray:
+    """Positions into `match` in result order. With `needed`, only a prefix of that order (at
+    least `needed` rows, exact): the rows whose primary key is within the needed-th's."""
+    n = len(match.ids)
+    day = columns.day[match.ids]
+    if sort == "relevance":
+        keys = (match.ids, -day, -match.scores)
+    elif sort == "newest":
+        keys = (match.ids, -match.scores, -day)
+    else:
+        keys = (match.ids, -match.scores, np.where(day == 0, np.iinfo(np.int32).max, day))
+    primary = keys[-1]
+    if needed is not None and n > 4 * needed > 0:
+        # Keep every row tied with the needed-th primary key, so the cut is exact.
+        threshold = np.partition(primary, needed - 1)[needed - 1]
+        rows = np.flatnonzero(primary <= threshold)
+        return rows[np.lexsort(tuple(k[rows] for k in keys))]
+    return np.lexsort(keys)
+
+
+@dataclass
+class Outcome:
+    """What one evaluated request found (document numbers, not documents)."""
+
+    match: Match                # every match after filters
+    order: np.ndarray           # result rows in order (positions into match), maybe only the head
+    timed_out: bool
+    relaxed: bool
+    highlight: frozenset[str]   # indexed terms to mark
+    group_counts: dict[int, int] = field(default_factory=dict)  # docnum -> matching paragraphs
+    total: int = 0
+
+
+# ---------------------------------------------------------------- one generation
+
+
+class Generation:
+    """One immutable index generation: the Whoosh index, its columns, posting cache and searchers.
+
+    Shared by all threads; searchers are not (Whoosh: one searcher per thread at a time), so a
+    request borrows one with `searcher()` and gives it back. A generation never changes once
+    served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
+
+    At most `max_searchers` are open (further requests wait for one): each whoosh3 searcher
+    keeps private in-memory copies of the segment files it reads (about 120 MB on the Reuters
+    index), so the pool, not the columns, decides a server process's memory.
+    """
+
+    def __init__(self, path, manifest: dict, max_searchers: int | None = None):
+        self.path = path
+        self.manifest = manifest
+        self.index = whoosh_index.open_dir(str(path))
+        self.schema = self.index.schema
+        self.analyzer = self.schema[TEXT].analyzer
+        self._lock = threading.Lock()
+        self._closed = False
+        self._lendable = threading.BoundedSemaphore(max_searchers) if max_searchers else None
+        # Opening a searcher and its stored-field files costs about 50 ms: paid here, by the
+        # thread that opens the generation, so that the first request finds one ready.
+        first = self.index.searcher()
+        try:
+            self.columns = Columns.opened(path, first.reader())
+            self.mentioned = _mentioned_terms(first.reader())
+            _open_stored_fields(first.reader())
+        except BaseException:
+            first.close()
+            raise
+        self._idle = [first]
+        self.cache = PostingCache.sized_for(self.columns.doc_count, PostingStore.opened(path))
+        self.vocabulary = Vocabulary()  # each field's terms as arrays, for fuzzy terms
+        # Every query that finds little asks for a did-you-mean, which needs the spelling words.
+        self.vocabulary.load(first.reader(), SPELLING_FIELD)
+        log.info("opened index generation %s: %d documents", path, self.columns.doc_count)
+
+    @contextmanager
+    def searcher(self):
+        """A searcher for this request alone: an idle one, else a new one while fewer than
+        `max_searchers` exist; kept for the next request afterwards."""
+        if self._lendable is not None:
+            self._lendable.acquire()
+        try:
+            with self._lock:
+                searcher = self._idle.pop() if self._idle else None
+            if searcher is None:
+                searcher = self.index.searcher()
+            try:
+                yield searcher
+            finally:
+                with self._lock:
+                    keep = not self._closed
+                    if keep:
+                        self._idle.append(searcher)
+                if not keep:
+                    searcher.close()
+        finally:
+            if self._lendable is not None:
+                self._lendable.release()
+
+    def close(self) -> None:
+        """Close the idle searchers now, and each borrowed one when it is given back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
+
+    def parser(self, match_all: bool):
+        return advanced_parser(self.schema, match_all)
+
+    def search(self, request: "Request", time_limit: float, place_lookup) -> "Outcome":
+        """Evaluate one request (see `run`) on a borrowed searcher."""
+        with self.searcher() as searcher:
+            return run(self, searcher, request, time_limit, place_lookup)
+
+    def count(self, request: "Request", time_limit: float, place_lookup) -> int:
+        """How many paragraphs a request matches (see `count`)."""
+        with self.searcher() as searcher:
+            return count(self, searcher, request, time_limit, place_lookup)
+
+    def stored_fields(self, docnums) -> list[dict]:
+        """The stored fields of each document number, in the order given."""
+        with self.searcher() as searcher:
+            return [searcher.stored_fields(int(d)) for d in docnums]
+
+    def article_docnums(self, article_id: str) -> list[int]:
+        """The live documents (paragraphs) of one article, in document order."""
+        with self.searcher() as searcher:
+            found = searcher.document_numbers(article_id=article_id)
+            return sorted(d for d in found if self.columns.alive[d])
+
+    def corrected_query(self, q: str) -> str | None:
+        """`q` with words the index has never seen replaced by close ones it has (see
+        search.engine.suggest), or None when every word is known."""
+        with self.searcher() as searcher:
+            return corrected_query(q, searcher.reader(), self.vocabulary)
+
+    @property
+    def number(self) -> int | None:
+        """The generation number its manifest records."""
+        return self.manifest.get("generation")
+
+    def mentioned_mask(self, ctx: Context, first, last) -> np.ndarray | None:
+        """Documents mentioning a day or month that overlaps [first, last]."""
+        if first is None and last is None:
+            return None
+        lo = first.toordinal() if first else 0
+        hi = last.toordinal() if last else np.iinfo(np.int32).max
+        mask = np.zeros(self.columns.doc_count, dtype=bool)
+        for term, start, end in self.mentioned:
+            if start <= hi and end >= lo:
+                mask[ctx.postings(MENTIONED, term).ids] = True
+        return mask
+
+
+def _open_stored_fields(reader) -> None:
+    """Read one document per segment: Whoosh opens a segment's stored-field file on first use."""
+    for segment, _ in reader.leaf_readers():
+        if segment.doc_count_all():
+            segment.stored_fields(0)
+
+
+def _mentioned_terms(reader) -> list[tuple[str, int, int]]:
+    found = []
+    if MENTIONED not in reader.schema:
+        return found
+    for raw in reader.lexicon(MENTIONED):
+        term = term_text(raw)
+        try:
+            parts = [int(p) for p in term.split("-")]
+            if len(parts) == 3:
+                day = dt.date(*parts).toordinal()
+                found.append((term, day, day))
+            elif len(parts) == 2:
+                last = calendar.monthrange(parts[0], parts[1])[1]
+                found.append((term, dt.date(parts[0], parts[1], 1).toordinal(),
+                              dt.date(parts[0], parts[1], last).toordinal()))
+        except ValueError:
+            log.warning("ignoring mentioned-date term %r: not YYYY-MM or YYYY-MM-DD", term)
+    return found
+
+
+# ---------------------------------------------------------------- one request
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the engine needs from the validated parameters."""
+
+    q: str
+    mode: str
+    match_all: bool
+    sort: str
+    group_by_article: bool
+    needed: int               # rows in order up to the end of the requested page
+    date_from: object = None
+    date_to: object = None
+    mentioned_from: object = None
+    mentioned_to: object = None
+    place_ids: tuple[str, ...] = ()
+    relax: bool = True
+    expand: bool = False      # RM3 feedback for match=any (hits may then lack the query's words)
+
+
+def run(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> Outcome:
+    """Evaluate one request: matches after filters, their order, grouping, and what to mark."""
+    sort = "newest" if not request.q and request.sort == "relevance" else request.sort
+    ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup,
+                  scores_matter=sort == "relevance")
+    allowed = ctx.allowed = _filter_mask(gen, ctx, request)
+    tree, simple = _tree(gen, searcher, request, place_lookup)
+    match = _filtered(tree.evaluate(ctx), allowed)
+    relaxed = False
+    # Any of the user's words (not expansion words); a name bound by punctuation counts as its
+    # words, so `Zeppelin-Karabakh` (one unit, a phrase) relaxes too.
+    loose = simple.any_word_tree() if simple is not None else None
+    if (request.relax and loose is not None and request.match_all and not len(match.ids)
+            and not ctx.timed_out):
+        retry = _filtered(loose.evaluate(ctx), allowed)
+        if len(retry.ids):
+            match, relaxed = retry, True
+    outcome = Outcome(match, EMPTY_IDS, ctx.timed_out, relaxed, frozenset(tree.highlight_terms()))
+    if request.needed == 0:
+        # Counts only (page_size=0): nothing to put in order.
+        outcome.total = (_article_count(gen.columns.article[match.ids]) if request.group_by_article
+                         else len(match.ids))
+    elif request.group_by_article:
+        _group(outcome, gen.columns.article, sort, gen.columns, request.needed)
+    else:
+        outcome.order = ordered(match, gen.columns, sort, request.needed)
+        outcome.total = len(match.ids)
+    outcome.timed_out = ctx.timed_out
+    return outcome
+
+
+def count(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> int:
+    """How many paragraphs a request matches (for deciding whether a suggestion is worth it)."""
+    ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup)
+    tree, _ = _tree(gen, searcher, request, place_lookup, ranked=False)
+    return len(_filtered(tree.evaluate(ctx), _filter_mask(gen, ctx, request)).ids)
+
+
+def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: bool = True):
+    """The request's query tree; `ranked=False` keeps only what decides membership."""
+    if not request.q:
+        return Everything(), None
+    if request.mode == "advanced":
+        return advanced_tree(request.q, gen.parser(request.match_all), searcher.reader(), place_lookup,
+                             gen.vocabulary), None
+    simple = simple_query(request.q, gen.analyzer)
+    return simple.tree(request.match_all, ranked=ranked, feedback=request.expand), simple
+
+
+def _filter_mask(gen: Generation, ctx: Context, request: Request) -> np.ndarray:
+    mask = gen.columns.alive.copy()
+    for part in (gen.columns.date_mask(request.date_from, request.date_to),
+                 gen.mentioned_mask(ctx, request.mentioned_from, request.mentioned_to),
+                 gen.columns.place_mask(list(request.place_ids)) if request.place_ids else None):
+        if part is not None:
+            mask &= part
+    return mask
+
+
+def _filtered(match: Match, allowed: np.ndarray) -> Match:
+    keep = allowed[match.ids]
+    if keep.all():
+        return match
+    return Match(match.ids[keep], match.scores[keep])
+
+
+def _article_count(owners: np.ndarray) -> int:
+    """How many distinct articles own these paragraphs (their article numbers)."""
+    return int(np.count_nonzero(np.bincount(owners))) if len(owners) else 0
+
+
+def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, needed: int) -> None:
+    """One row per article: its best paragraph in result order, and how many matched.
+
+    Only the head of the order is sorted, as for ungrouped results: an article ranks where its
+    best paragraph first appears, so the articles met in an exact prefix of the paragraph order,
+    in the order met, are an exact prefix of the article order. The prefix grows until it holds
+    `needed` articles (sorting every match of a common word was most of a grouped query's time).
+    `total` and the counts come from a bincount over all matches."""
+    match = outcome.match
+    owners = articles[match.ids]
+    counts = np.bincount(owners) if len(owners) else np.zeros(0, dtype=np.int64)
+    outcome.total = int(np.count_nonzero(counts))
+    prefix = max(4 * needed, GROUP_PREFIX)
+    while True:
+        head = ordered(match, columns, sort, prefix if prefix < len(owners) else None)
+        _, first = np.unique(owners[head], return_index=True)
+        if len(first) >= needed or len(head) == len(owners):
+            break
+        prefix *= 4
+    first.sort()
+    outcome.order = head[first]
+    outcome.group_counts = {int(match.ids[row]): int(counts[owners[row]]) for row in outcome.order[:needed]}

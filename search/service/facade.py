@@ -1,0 +1,316 @@
+"""`SearchService`: the one search function behind the API, the page and `manage.py search`.
+
+Owns the shape of every response body (plain dicts); which generation answers is
+search.service.switcher's business, and Whoosh stays behind `engine.Generation`. Never imports Bottle
+or Whoosh.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from urllib.parse import quote
+
+import numpy as np
+from index.store.generations import PLACES, read_manifest
+from index.store.schema import DISPLAY_TITLE, TITLE
+from index.settings import Settings
+from search.errors import BusyError, NotFoundError
+from search.engine import run as engine
+from search.engine.syntax import simple_query, stop_words_notice
+from search.engine.facets import day_counts, month_counts, place_article_counts, year_counts
+from search.service.params import (MAX_NAME_CHARS, QueryError, SearchParams, parse_params, query_text,
+                           whole_number_between)
+from search.service.placenames import PlaceDirectory
+from search.engine.snippets import marked_html, match_spans, snippet
+from search.service.switcher import Switcher
+
+log = logging.getLogger(__name__)
+
+FACET_SIZE = 20
+# Days: enough for every day of a month, so a page can draw a month's days.
+DAY_FACET_SIZE = 31
+MAX_PLACES_LIMIT = 100
+
+
+@dataclass
+class _Served:
+    """A generation with what the service derives from it once."""
+
+    gen: engine.Generation
+    directory: PlaceDirectory
+    is_country: np.ndarray      # per place index of the columns
+    place_counts: dict[str, int]
+
+    @classmethod
+    def open(cls, path: Path, max_searchers: int | None = None) -> "_Served":
+        places = json.loads((path / PLACES).read_text(encoding="utf-8")) if (path / PLACES).is_file() else {}
+        gen = engine.Generation(path, read_manifest(path), max_searchers)
+        cols = gen.columns
+        is_country = np.array([places.get(pid, {}).get("kind") == "country" for pid in cols.place_ids], dtype=bool)
+        counts = cols.place_counts(cols.alive)
+        return cls(gen, PlaceDirectory(places), is_country,
+                   {pid: int(c) for pid, c in zip(cols.place_ids, counts)})
+
+
+class SearchService:
+    """Thread-safe: one service per server process, shared by its request threads."""
+
+    def __init__(self, index_dir: Path, settings: Settings | None = None):
+        self.index_dir = Path(index_dir)
+        self.settings = settings or Settings.from_env({}, index_dir=self.index_dir)
+        # As many searchers as searches may run at once: each costs memory (engine.Generation).
+        self._switcher = Switcher(
+            self.index_dir, lambda path: _Served.open(path, self.settings.concurrent_queries),
+            lambda served: served.gen.close())
+        # Per thread: the generation the thread's last call answered from (for the web layer's
+        # X-Index-Generation header), until `answered_from` reads it.
+        self._answered = threading.local()
+        # A flood of slow queries must slow answers down, not pile up memory and threads.
+        self._slots = threading.BoundedSemaphore(self.settings.concurrent_queries)
+
+    # ------------------------------------------------------------ public API
+
+    def search(self, params: Mapping[str, str | Sequence[str]]) -> dict:
+        started = time.perf_counter()
+        p = parse_params(params)
+        with self._using() as served, self._search_slot():
+            place_ids = self._place_ids(served, p.places)
+            request = _request(p, place_ids)
+            outcome = served.gen.search(request, self.settings.query_time_limit,
+                                        served.directory.ids_for)
+            rows = [int(row) for row in outcome.order[p.offset:p.offset + p.page_size]]
+            stored = served.gen.stored_fields(outcome.match.ids[rows])
+            hits = [self._hit(served, outcome, row, fields) for row, fields in zip(rows, stored)]
+            suggestion = self._suggestion(served, p, request)
+            facets = self._facets(served, outcome.match.ids, p.facets, p.group == "article")
+            notice = None if outcome.total else stop_words_notice(p.q, p.mode, served.gen.analyzer)
+        body = {
+            "query": p.echo(place_ids),
+            "total": outcome.total,
+            "page": p.page,
+            "page_size": p.page_size,
+            "took_ms": 0.0,
+            "timed_out": outcome.timed_out,
+            "relaxed": outcome.relaxed,
+            "suggestion": suggestion,
+            "notice": notice,
+            "hits": hits,
+            "facets": facets,
+        }
+        body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return body
+
+    def article(self, article_id: str, q: str | None = None) -> dict:
+        q = query_text(q or "")
+        with self._using() as served:
+            stored = served.gen.stored_fields(served.gen.article_docnums(article_id))
+            if not stored:
+                raise NotFoundError(f"no article with id {article_id!r}")
+            stored.sort(key=lambda s: s.get("para", 0))
+            terms = self._terms_for(served, q)
+            paragraphs = [self._paragraph(served, s, terms) for s in stored]
+        first = stored[0]
+        title, title_is_lead = _display_title(first)
+        return {
+            "id": article_id, "title": title, "title_is_lead": title_is_lead,
+            "date": first.get("date") or None,
+            "author": first.get("author", ""), "dateline": first.get("dateline", ""),
+            "url": first.get("url", ""), "source": _file_name(first.get("source", "")),
+            "paragraphs": paragraphs,
+        }
+
+    def places(self, prefix: str = "", limit: int | str = 10) -> dict:
+        """Place names starting with `prefix`, most mentioned first; `limit` may be the
+        query string's text (the one check of it, for the API and in-process callers alike)."""
+        limit = whole_number_between(limit, "limit", 1, MAX_PLACES_LIMIT)
+        if len(prefix) > MAX_NAME_CHARS:
+            raise QueryError("prefix", f"prefix is at most {MAX_NAME_CHARS} characters long")
+        with self._using() as served:
+            return {"prefix": prefix,
+                    "places": served.directory.completions(prefix, served.place_counts, limit)}
+
+    def status(self) -> dict:
+        """The serving generation and, when a newer one was refused, why, in words an operator
+        can act on (no file names: anyone may ask; the log names the file)."""
+        with self._using() as served:
+            manifest = served.gen.manifest
+            paragraphs = int(served.gen.columns.alive.sum())
+        refused = self._switcher.refused
+        return {
+            "generation": manifest.get("generation"),
+            "built_at": manifest.get("built_at"),
+            "schema_version": manifest.get("schema_version"),
+            "articles": manifest.get("articles"),
+            "paragraphs": paragraphs,
+            "refused": refused.public(serving=manifest.get("generation")) if refused else None,
+        }
+
+    def health(self) -> dict:
+        """{"status": "ok", "generation": n} while a generation can answer; NoIndexError (with
+        the reason) otherwise."""
+        with self._using() as served:
+            return {"status": "ok", "generation": served.gen.number}
+
+    def answered_from(self) -> int | None:
+        """The generation number the calling thread's last call answered from, forgotten once
+        read (None when that call used none, such as a request refused before searching)."""
+        number = getattr(self._answered, "generation", None)
+        self._answered.generation = None
+        return number
+
+    def serving_number(self) -> int | None:
+        """The generation open now, without looking for a new one (None before the first)."""
+        served = self._switcher.current()
+        return served.gen.number if served is not None else None
+
+    def close(self) -> None:
+        self._switcher.close()
+
+    @contextmanager
+    def _search_slot(self) -> Iterator[None]:
+        """One of `concurrent_queries` searches at a time; waits up to the query time limit."""
+        if not self._slots.acquire(timeout=self.settings.query_time_limit):
+            raise BusyError(f"{self.settings.concurrent_queries} searches are running in this "
+                            "server process; try again in a moment")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    @contextmanager
+    def _using(self) -> Iterator[_Served]:
+        """The serving generation for one call (see search.service.switcher), remembered per thread."""
+        with self._switcher.using() as served:
+            self._answered.generation = served.gen.number
+            yield served
+
+    # ------------------------------------------------------------ pieces of the body
+
+    def _place_ids(self, served: _Served, values: tuple[str, ...]) -> list[str]:
+        ids: list[str] = []
+        for value in values:
+            found = served.directory.ids_for(value)
+            if not found:
+                close = served.directory.close_names(value)
+                hint = f"did you mean {', '.join(close)}?" if close else "look names up with /api/places?prefix="
+                raise QueryError("place", f"unknown place {value!r}; {hint}")
+            ids += [pid for pid in found if pid not in ids]
+        return ids
+
+    def _hit(self, served: _Served, outcome: engine.Outcome, row: int, stored: dict) -> dict:
+        docnum = int(outcome.match.ids[row])
+        text = stored.get("text", "")
+        spans = match_spans(text, served.gen.analyzer, outcome.highlight)
+        title, title_is_lead = _display_title(stored)
+        hit = {
+            "id": stored.get("id"), "article_id": stored.get("article_id"),
+            "para": stored.get("para"), "title": title, "title_is_lead": title_is_lead,
+            "title_matches": [list(s) for s in match_spans(title, served.gen.analyzer,
+                                                           outcome.highlight)],
+            "author": stored.get("author", ""),
+            "date": stored.get("date") or None,
+            "places": served.directory.labelled(stored.get("places_json") or []),
+            "mentioned_dates": stored.get("mentions_json") or [],
+            "score": round(float(outcome.match.scores[row]), 4),
+            "snippet": snippet(text, spans), "text": text,
+            "matches": [list(s) for s in spans],
+            "url": f"/article/{quote(str(stored.get('article_id')), safe='')}#p{stored.get('para')}",
+        }
+        if outcome.group_counts:
+            hit["matching_paragraphs"] = outcome.group_counts.get(docnum, 1)
+        return hit
+
+    def _facets(self, served: _Served, ids: np.ndarray, names: tuple[str, ...], by_article: bool) -> dict:
+        """Counts of matching paragraphs, or of matching articles when `by_article`: the
+        facets count what `total` counts (an article once, however many paragraphs match)."""
+        cols = served.gen.columns
+        facets: dict[str, list[dict]] = {}
+        place_counts = None
+        if "place" in names or "country" in names:
+            matched = np.zeros(cols.doc_count, dtype=bool)
+            matched[ids] = True
+            place_counts = place_article_counts(cols, matched) if by_article else cols.place_counts(matched)
+        for name in names:
+            if name == "place":
+                facets[name] = self._place_facet(served, place_counts, None)
+            elif name == "country":
+                facets[name] = self._place_facet(served, place_counts, served.is_country)
+            elif name == "year":
+                facets[name] = _top(year_counts(cols, ids, by_article))
+            elif name == "day":
+                facets[name] = _top(day_counts(cols, ids, by_article), DAY_FACET_SIZE)
+            else:
+                facets[name] = _top(month_counts(cols, ids, by_article))
+        return facets
+
+    def _place_facet(self, served: _Served, counts: np.ndarray, only: np.ndarray | None) -> list[dict]:
+        if only is not None:
+            counts = np.where(only, counts, 0)
+        top = [int(i) for i in np.argsort(-counts, kind="stable")[:FACET_SIZE] if counts[i] > 0]
+        ids = served.gen.columns.place_ids
+        rows = []
+        for i in top:
+            place = served.directory.public(ids[i])
+            # The point too, so a page can put the facet on a map (absent when unknown).
+            point = {k: place[k] for k in ("lat", "lon") if place.get(k) is not None}
+            rows.append({"value": place.get("name") or ids[i], "id": ids[i], "label": place["label"],
+                         "count": int(counts[i]), **point})
+        return sorted(rows, key=lambda r: (-r["count"], r["value"]))
+
+    def _suggestion(self, served: _Served, p: SearchParams, request: engine.Request) -> str | None:
+        if p.mode != "simple" or not p.q:
+            return None
+        corrected = served.gen.corrected_query(p.q)
+        if not corrected:
+            return None
+        retry = engine.Request(**{**request.__dict__, "q": corrected, "relax": False})
+        found = served.gen.count(retry, self.settings.query_time_limit, served.directory.ids_for)
+        return corrected if found else None
+
+    def _terms_for(self, served: _Served, q: str) -> frozenset[str]:
+        return frozenset(simple_query(q, served.gen.analyzer).tree(False).highlight_terms())
+
+    def _paragraph(self, served: _Served, stored: dict, terms: frozenset[str]) -> dict:
+        text = stored.get("text", "")
+        spans = match_spans(text, served.gen.analyzer, terms)
+        return {"id": stored.get("id"), "para": stored.get("para"), "text": text,
+                "html": marked_html(text, spans), "matches": [list(s) for s in spans],
+                "places": served.directory.labelled(stored.get("places_json") or []),
+                "mentioned_dates": stored.get("mentions_json") or []}
+
+
+def _request(p: SearchParams, place_ids: list[str]) -> engine.Request:
+    return engine.Request(
+        q=p.q, mode=p.mode, match_all=p.match == "all", sort=p.sort,
+        group_by_article=p.group == "article", needed=p.offset + p.page_size,
+        date_from=p.date_from, date_to=p.date_to,
+        mentioned_from=p.mentioned_from, mentioned_to=p.mentioned_to,
+        place_ids=tuple(place_ids), expand=p.expand,
+    )
+
+
+def _display_title(stored: dict) -> tuple[str, bool]:
+    """The article's one display title (chosen at build time: index/documents.py) and whether
+    it is its lead sentence standing in for a missing title."""
+    title = stored.get(TITLE, "")
+    shown = stored.get(DISPLAY_TITLE)
+    if shown is None:  # a generation built before display titles: its own title only
+        shown = title
+    return shown, bool(shown) and not title.strip()
+
+
+def _top(pairs: list[tuple[str, int]], size: int = FACET_SIZE) -> list[dict]:
+    pairs = sorted(pairs, key=lambda vc: (-vc[1], vc[0]))[:size]
+    return [{"value": v, "count": c} for v, c in pairs]
+
+
+def _file_name(source: str) -> str:
+    """The archive file's name without its folders (which are the server's business)."""
+    return PurePath(source).name if source else ""
+
