@@ -22,15 +22,17 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index import generations
-from index.columns import write_columns
-from index.lock import LockHolder, ReindexLock
-from index.model import MAX_PARAGRAPH_CHARS, Article, Skip
+from index.store import generations
+from index.store.columns import write_columns
+from index.lock import LockHolder, LockTimeout, ReindexLock
+from index.model import MAX_PARAGRAPH_CHARS, Article, ReadLimits, Skip
 from index.places import Gazetteer
-from index.postings import write_posting_store
-from index.schema import SCHEMA_VERSION, build_schema, term_text
+from index.store.postings import write_posting_store
+from index.store.schema import PLACE_IDS, SCHEMA_VERSION, build_schema, term_text
 from index.settings import Settings
 from index.sources import Batch, discover_files, read_tasks
+from index.sources.files import open_regular
+from index.sources.names import printable, without_unstorable
 from index.sources.pool import run_in_order
 from index.writers import article_writer
 
@@ -172,6 +174,7 @@ class _Plan:
     sources: tuple[str, ...] = ()
     sources_changed: bool = False
     damaged: str | None = None  # why the serving generation failed verification
+    bad_names: tuple[Skip, ...] = ()  # files found whose names the index cannot store
 
     @property
     def full(self) -> bool:
@@ -232,9 +235,10 @@ def _sources_to_index(index_dir: Path, settings: Settings, added: Sequence[Path]
     return tuple(wanted)
 
 
-def _discover(sources: tuple[str, ...], remembered: tuple[str, ...]) -> list[Path]:
+def _discover(sources: tuple[str, ...], remembered: tuple[str, ...]) -> tuple[list[Path], list[Skip]]:
+    """The sources' files, and a Skip for each whose name the index cannot store (not UTF-8)."""
     try:
-        return discover_files(Path(s) for s in sources)
+        return without_unstorable(discover_files(Path(s) for s in sources))
     except FileNotFoundError as err:
         if err.filename in remembered:
             raise ReindexError(
@@ -255,22 +259,41 @@ def reindex(settings: Settings, *, full: bool = False, if_needed: bool = False,
     first build reads `settings.sources`). Incremental unless `full`, the schema stamp changed
     or the serving generation fails its checksums: files whose content hash is unchanged are not
     re-read. Deleting more than PRUNE_SHARE of the articles needs `prune`. `if_needed` returns at
-    once, without waiting for the lock, when the serving generation is already current.
+    once, without waiting for the lock, when the serving generation is already current. Folders
+    left by killed builds are removed first, whatever the plan.
 
     Raises ReindexError (and LockTimeout, StrictFailure) with a message for the operator.
     """
     started = time.monotonic()
     index_dir = Path(settings.index_dir)
     wanted = _sources_to_index(index_dir, settings, sources, remove_sources)
-    files = _discover(wanted, remembered_sources(index_dir))
+    files, bad_names = _discover(wanted, remembered_sources(index_dir))
     if if_needed and _plan(index_dir, files, full, wanted).nothing_to_do:
+        _remove_leftovers_unless_building(index_dir)
         return _unchanged_report(index_dir, started)
     with _writable(index_dir), ReindexLock(index_dir, settings.lock_timeout, on_wait):
-        plan = _plan(index_dir, files, full, wanted)
+        # Killed builds' folders go first, even when there is nothing to do: they can be
+        # hundreds of MB, and under the lock none of them is a running build's.
+        generations.remove_leftover_generations(index_dir)
+        plan = dataclasses.replace(_plan(index_dir, files, full, wanted), bad_names=tuple(bad_names))
         if plan.nothing_to_do:
             return _unchanged_report(index_dir, started)
         _refuse_a_large_deletion(plan, prune, [os.path.abspath(p) for p in remove_sources])
         return _build(index_dir, plan, settings, strict, progress, started)
+
+
+def _remove_leftovers_unless_building(index_dir: Path) -> None:
+    """`--if-needed` never waits for the lock; when nobody holds it, killed builds' folders go
+    all the same (when a build holds it, they are that build's business). A read-only index
+    folder is no error here: nothing needs writing."""
+    try:
+        with ReindexLock(index_dir, timeout=0):
+            generations.remove_leftover_generations(index_dir)
+    except LockTimeout:
+        pass
+    except OSError as err:
+        if err.errno not in _NOT_WRITABLE:
+            raise
 
 
 @contextmanager
@@ -333,15 +356,16 @@ def _had_duplicates(file_entry: dict) -> bool:
 
 
 def _content_hash(path: Path) -> str | None:
-    """The file's SHA-256, or None when it cannot be read (a symlink loop, no permission): the
-    file is then planned for reading, where `read_source` reports it as an unreadable skip."""
+    """The file's SHA-256, or None when it cannot be read (a symlink loop, no permission, a
+    FIFO or device, which `open_regular` refuses without blocking): the file is then planned for
+    reading, where `read_source` reports it as a skip."""
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
+        with open_regular(str(path)) as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
     except OSError as err:
-        log.warning("cannot read %s: %s", path, err.strerror or err)
+        log.warning("cannot read %s: %s", printable(str(path)), err.strerror or err)
         return None
     return digest.hexdigest()
 
@@ -415,7 +439,7 @@ def index_status(settings: Settings) -> IndexStatus:
     sources, plan, plan_error = (), None, None
     try:
         sources = _sources_to_index(index_dir, settings, None, ())
-        plan = _plan(index_dir, _discover(sources, remembered_sources(index_dir)), False, sources)
+        plan = _plan(index_dir, _discover(sources, remembered_sources(index_dir))[0], False, sources)
     except (ReindexError, FileNotFoundError) as err:
         plan_error = str(err)
     return IndexStatus(index_dir, serving, manifest, problem, sources, plan, plan_error)
@@ -438,12 +462,12 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         generations.switch_to(index_dir, gen_dir)
     except OSError as err:
         reached = generations.folder_size(gen_dir) if gen_dir.is_dir() else 0
-        shutil.rmtree(gen_dir, ignore_errors=True)
+        _discard_unswitched(index_dir, gen_dir)
         if err.errno in _NO_SPACE:
             raise _disk_full(index_dir, gen_dir, reached) from None
         raise
     except BaseException:
-        shutil.rmtree(gen_dir, ignore_errors=True)
+        _discard_unswitched(index_dir, gen_dir)
         raise
     generations.remove_stale_generations(index_dir, {gen_dir, *_still_in_use(index_dir, plan)})
     return ReindexReport(
@@ -531,8 +555,16 @@ def _still_in_use(index_dir: Path, plan: _Plan) -> set[Path]:
     return {plan.serving, *([Path(index_dir) / before] if before else [])}
 
 
+def _discard_unswitched(index_dir: Path, gen_dir: Path) -> None:
+    """Remove a failed build's folder, unless CURRENT already names it: the switch can fail
+    after its rename (syncing the index folder), and then the new generation is the serving one."""
+    if generations.pointed_generation(index_dir) != gen_dir:
+        shutil.rmtree(gen_dir, ignore_errors=True)
+
+
 def _start_generation(plan: _Plan, gen_dir: Path):
-    """A fresh empty index, or a copy of the serving generation to update in place."""
+    """A fresh empty index, or a copy of the serving generation to update in place (the copy is
+    not synced here: `generations.switch_to` syncs every file of the finished folder once)."""
     if plan.full:
         gen_dir.mkdir(parents=True)
         return whoosh_index.create_in(str(gen_dir), build_schema())
@@ -552,14 +584,14 @@ class _Written:
 
 def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
            progress: Callable[[Progress], None] | None) -> _Written:
-    written = _Written()
+    written = _Written(skipped=list(plan.bad_names))
     taken_ids = _article_ids_kept(plan)
     workers = settings.workers if _paragraphs_to_write(plan) >= MULTIPROCESS_MIN_PARAGRAPHS else 1
     with article_writer(ix, gazetteer, workers, WRITER_LIMIT_MB) as writer:
         for stale in [*plan.deleted, *(str(p) for p in plan.to_read if str(p) in plan.base_files)]:
             writer.delete_source(stale)
         done = Progress(0, sum(map(_size, plan.to_read)), 0, len(plan.to_read), 0, 0, "")
-        for batch in _read_all(plan.to_read, settings.workers):
+        for batch in _read_all(plan.to_read, settings.workers, settings.read_limits()):
             path = batch.path
             articles, duplicates = _drop_duplicate_ids(batch.articles, taken_ids, path)
             skips = [*batch.skips, *duplicates]
@@ -580,6 +612,10 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
             entry["paragraphs"] += paragraphs
             entry["article_ids"] += [a.id for a in articles]
             entry["skipped"] += [dataclasses.asdict(s) for s in skips]
+            if batch.last:
+                # The hash of the bytes parsed, not the plan's earlier look: a file rewritten
+                # in between is then seen as changed, and read again, by the next reindex.
+                entry["sha256"] = batch.sha256
             done = dataclasses.replace(
                 done, bytes_done=done.bytes_done + batch.bytes_read,
                 files_done=done.files_done + batch.last, articles=done.articles + len(articles),
@@ -601,10 +637,10 @@ def _paragraphs_to_write(plan: _Plan) -> int:
     return sum(_size(p) for p in plan.to_read) // 250
 
 
-def _read_all(paths: Iterable[Path], workers: int) -> Iterator[Batch]:
+def _read_all(paths: Iterable[Path], workers: int, limits: ReadLimits) -> Iterator[Batch]:
     """Every file's batches, in order. Page extraction (HTML, web archives) runs on `workers`
     processes; a web archive streams, a few pages per batch."""
-    return run_in_order((task for path in paths for task in read_tasks(path)), workers)
+    return run_in_order((task for path in paths for task in read_tasks(path, limits)), workers)
 
 
 def _article_ids_kept(plan: _Plan) -> set[str]:
@@ -637,7 +673,7 @@ def _places_table(ix, plan: _Plan, gazetteer: Gazetteer) -> dict[str, dict]:
     knows keeps the description the previous generation had."""
     previous = generations.read_json(plan.base / generations.PLACES) if plan.base else {}
     with ix.reader() as reader:
-        present = sorted(term_text(t) for t in reader.lexicon("place_ids"))
+        present = sorted(term_text(t) for t in reader.lexicon(PLACE_IDS))
     table = {}
     for place_id in present:
         try:
@@ -646,6 +682,7 @@ def _places_table(ix, plan: _Plan, gazetteer: Gazetteer) -> dict[str, dict]:
             if place_id in previous:
                 table[place_id] = previous[place_id]
             continue
-        table[place_id] = {**place.as_json(), "ancestor_ids": list(place.ancestor_ids)}
+        table[place_id] = {**place.as_json(), "ancestor_ids": list(place.ancestor_ids),
+                           "aliases": gazetteer.other_names(place_id)}
     return table
 

@@ -79,10 +79,29 @@ class Skip:
 
     `reason` is a short category used to group skips in the reindex summary
     ("unreadable", "undecodable", "binary", "empty", "malformed", "no body", "unsupported",
-    "duplicate id");
+    "duplicate id", "too large", "not a file", "bad file name");
     `detail` says where and what, for the operator.
     """
 
     path: str
     reason: str
     detail: str = ""
+
+
+# A news record (a JSON line, a saved page, a WARC page) rarely passes 2 MB. Extracting a 16 MB
+# page took 21 s and 456 MB (32 MB: about four times that), so two extraction workers stay under
+# 1 GB; anything larger is a dump or an attack, not an article.
+MAX_RECORD_BYTES = 16_000_000
+# Reading streams, so a large file costs time, not memory; the cap stops a decompression bomb
+# (1,000:1 for gzip) after seconds instead of hours.
+MAX_FILE_BYTES = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much the readers take in: `file_bytes` of content per file (after decompression), and
+    `record_bytes` per record, where a file read whole (text, HTML, feed, Reuters) is one record.
+    Past either the file or record is skipped, so no archive file can exhaust memory."""
+
+    file_bytes: int = MAX_FILE_BYTES
+    record_bytes: int = MAX_RECORD_BYTES

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.model import MAX_FILE_BYTES, MAX_RECORD_BYTES, ReadLimits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,21 +42,36 @@ class Settings:
     threads: int = _setting(8, "NEWS_SEARCH_THREADS", "Request threads per server process.")
     serve_workers: int = _setting(
         os.cpu_count() or 1, "NEWS_SEARCH_SERVE_WORKERS",
-        "Server processes for `serve` (gunicorn workers); 1 serves from one waitress process.")
+        "Server processes for `serve` (waitress processes forked by a supervisor); 1 serves from one process.")
     concurrent_queries: int = _setting(
         4, "NEWS_SEARCH_CONCURRENT_QUERIES",
         "Searches one server process runs at once; more wait up to the query time limit, "
         "then get 503 with Retry-After.")
+    max_file_bytes: int = _setting(
+        MAX_FILE_BYTES, "NEWS_SEARCH_MAX_FILE_BYTES",
+        "Bytes one archive file may hold once decompressed; reading stops there and the file is "
+        "skipped as too large (a decompression bomb costs seconds, not memory). Raise it for "
+        "bigger web archives or JSON Lines files.")
+    max_record_bytes: int = _setting(
+        MAX_RECORD_BYTES, "NEWS_SEARCH_MAX_RECORD_BYTES",
+        "Bytes one record may hold: a JSON Lines line, a web archive's page, or a file read "
+        "whole (.txt, .html, feed, .sgm); a larger one is skipped as too large. A reading "
+        "process holds a small multiple of it.")
 
     def __post_init__(self):
         for name, low in (("workers", 1), ("threads", 1), ("lock_timeout", 0), ("port", 0),
-                          ("serve_workers", 1), ("concurrent_queries", 1)):
+                          ("serve_workers", 1), ("concurrent_queries", 1),
+                          ("max_file_bytes", 1), ("max_record_bytes", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be at least {low}, not {getattr(self, name)!r}")
         if self.query_time_limit <= 0:
             raise ValueError(f"query_time_limit must be more than 0, not {self.query_time_limit!r}")
         if self.port > 65535:
             raise ValueError(f"port must be at most 65535, not {self.port!r}")
+
+    def read_limits(self) -> ReadLimits:
+        """What the archive readers may take in, from max_file_bytes and max_record_bytes."""
+        return ReadLimits(self.max_file_bytes, self.max_record_bytes)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -5,6 +5,7 @@ only `index.model`, the text helpers, trafilatura and lxml: no Whoosh, nothing f
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from html import unescape
@@ -24,6 +25,9 @@ _EXTRACTION = {"include_comments": False, "with_metadata": True}
 MIN_ARTICLE_CHARACTERS = 100
 _LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)",
                    re.IGNORECASE)
+_PUBLISHED_TIME = re.compile(
+    r"<meta\b(?=[^>]*\bproperty\s*=\s*[\"']article:published_time[\"'])[^>]*?\bcontent\s*=\s*[\"']([^\"']+)",
+    re.IGNORECASE)
 # Elements that end a paragraph when an HTML fragment (a feed item's content) becomes text.
 _BLOCKS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
@@ -59,13 +63,25 @@ def page_article(page: Page) -> Article | Skip:
         found = f" (only {characters} characters of text)" if characters else ""
         return Skip(page.source_path, "no body", f"{where}no article text found in the page{found}")
     written = document.date or ""
-    day = iso_day(written) if written else None
+    day = published_utc_day(html) or (iso_day(written) if written else None)
     return Article(
         id=page.article_id, title=title, date=day,
         author=clean(document.author or ""), dateline="", url=page.url or document.url or "",
         source_path=page.source_path, paragraphs=paragraphs, language=page_language(html),
         date_problem=f"date {written!r} is not YYYY-MM-DD" if written and day is None else "",
     )
+
+
+def published_utc_day(html: str) -> dt.date | None:
+    """The UTC day of the page's `article:published_time` when it carries a zone, as feeds are
+    dated (trafilatura may prefer the site's local byline: 2019-11-19T07:03:25+00:00 became
+    2019-11-18); None without one."""
+    match = _PUBLISHED_TIME.search(html)
+    try:
+        stamp = dt.datetime.fromisoformat(match[1].strip().replace("Z", "+00:00")) if match else None
+    except ValueError:
+        return None
+    return stamp.astimezone(dt.timezone.utc).date() if stamp and stamp.tzinfo else None
 
 
 def _lines(text: str) -> tuple[str, ...]:

@@ -3,12 +3,11 @@ extract, the light ones (plain text, feeds) here. Results come back in the tasks
 bounded number in flight, so memory stays flat however large the archive.
 
 Workers are spawned (they inherit no descriptor, so never the reindex lock), ignore Ctrl-C
-(the parent handles it) and are killed by the kernel if the parent dies. Imports only its own
-package's modules: no Whoosh, nothing from `search/`.
+(the parent handles it) and die with the build (`index.lock.bind_child_to_build`, shared with
+the sub-writers). No Whoosh, nothing from `search/`.
 """
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -16,12 +15,12 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from index.lock import bind_child_to_build
 from index.sources import Batch, ReadTask
 
 # Extraction tasks queued before the pool starts: a pool takes about a second to start, more
 # than a few pages take to extract here.
 POOL_AFTER_TASKS = 4
-_PR_SET_PDEATHSIG = 1
 
 
 def run_in_order(tasks: Iterable[ReadTask], workers: int) -> Iterator[Batch]:
@@ -58,11 +57,6 @@ def _start_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _worker_setup(parent_pid: int) -> None:
-    """Die with the parent (Linux), and leave Ctrl-C to it."""
+    """Die with the build (as its sub-writers do), and leave Ctrl-C to it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the pool's own shutdown still ends the workers
-    if os.getppid() != parent_pid:
-        os._exit(1)  # the parent died before the death signal was armed
+    bind_child_to_build(parent_pid)

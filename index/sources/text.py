@@ -1,7 +1,8 @@
 """Text helpers shared by the archive readers: decoding, cleaning, paragraph splitting, dates,
 file names and ids.
 
-Pure functions on bytes and strings; imports nothing from the rest of the project but the stdlib.
+Pure functions on bytes and strings; imports nothing from the rest of the project but the stdlib
+and the name helpers beside it.
 """
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import hashlib
 import os
 import re
 
+from index.sources.names import safe_id
+
 # C0 and C1 control characters other than whitespace are dropped, never turned into spaces:
-# in the Reuters feed they are line noise inside words ("cla\x7fimed").
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# in the Reuters feed they are line noise inside words ("cla\x7fimed"). Lone surrogates (a JSON
+# "\ud800" escape) are no text either, and Whoosh cannot encode them.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_LINE = re.compile(r"\n[ \t\f\v\r]*\n")
 # A calendar day at the start of an ISO 8601 value; what follows (time, zone) is ignored so
 # that the day stays the one the source wrote.
@@ -119,8 +123,9 @@ def format_suffix(name: str) -> str:
 
 
 def file_article_id(source_path: str) -> str:
-    """A one-article file's id: its name without the format suffix and any `.gz`."""
-    return os.path.splitext(without_compression(os.path.basename(source_path))[0])[0]
+    """A one-article file's id: its name without the format suffix and any `.gz`, made safe
+    when the name holds control characters or bytes that are not UTF-8 (`safe_id`)."""
+    return safe_id(os.path.splitext(without_compression(os.path.basename(source_path))[0])[0])
 
 
 def stable_id(key: str) -> str:

@@ -1,8 +1,9 @@
 """Reader for web archives (`.warc`, `.warc.gz`) by warcio: every HTML `response` record is a
 page; revisits and other responses are counted and reported, one Skip per kind and file.
 
-Streams: records are read one at a time, so memory stays flat in the file's size. Imports only
-`index.model`, the page and text helpers, and warcio.
+Streams: records are read one at a time, so memory stays flat in the file's size, and a page
+over max_record_bytes is read past, not held. Imports only `index.model`, the page and text
+helpers, and warcio.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from index.model import Article, Skip
+from index.model import MAX_RECORD_BYTES, Article, Skip
 from index.sources.pages import Page, page_article
 from index.sources.text import stable_id
 
@@ -34,26 +35,30 @@ class _NotWarc(ValueError):
 _DAMAGED = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, AttributeError)
 
 
-def parse(stream: BinaryIO, source_path: str) -> tuple[list[Article], list[Skip]]:
+def parse(stream: BinaryIO, source_path: str,
+          record_bytes: int = MAX_RECORD_BYTES) -> tuple[list[Article], list[Skip]]:
     """Every article of one web archive, and the Skips (sequential; the build uses `pages`)."""
     articles: list[Article] = []
     skips: list[Skip] = []
-    for item in pages(stream, source_path):
+    for item in pages(stream, source_path, record_bytes):
         found = page_article(item) if isinstance(item, Page) else item
         (articles if isinstance(found, Article) else skips).append(found)
     return articles, skips
 
 
-def pages(stream: BinaryIO, source_path: str) -> Iterator[Page | Skip]:
+def pages(stream: BinaryIO, source_path: str,
+          record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Page | Skip]:
     """The archive's HTML pages, in order, then a Skip for each kind of record passed over;
-    a damaged or truncated archive ends with a Skip naming the record where reading stopped."""
+    a page over `record_bytes` is a Skip naming its record; a damaged or truncated archive ends
+    with a Skip naming the record where reading stopped."""
     passed_over: Counter[str] = Counter()
     records = ArchiveIterator(stream)
     number = 0
     while True:
         try:
             record = next(records, None)
-            found = None if record is None else _page(record, number + 1, source_path, passed_over)
+            found = None if record is None else _page(record, number + 1, source_path,
+                                                      passed_over, record_bytes)
         except _DAMAGED as err:
             yield Skip(source_path, "malformed",
                        f"record {number + 1} (offset {records.offset}): {_problem(err)}; "
@@ -69,13 +74,17 @@ def pages(stream: BinaryIO, source_path: str) -> Iterator[Page | Skip]:
     yield from _passed_over_skips(passed_over, source_path)
 
 
-def _page(record, number: int, source_path: str, passed_over: Counter) -> Page | None:
-    """The record's page, or None after counting why it is not one (warcinfo, request and
-    metadata records are not pages and not worth a report)."""
+def _page(record, number: int, source_path: str, passed_over: Counter,
+          record_bytes: int) -> Page | Skip | None:
+    """The record's page, a Skip when the page is over `record_bytes`, or None after counting
+    why it is not one (warcinfo, request and metadata records are not pages and not worth a
+    report)."""
     if record.format != "warc":
         raise _NotWarc(f"not a WARC record ({record.format or 'unknown format'})")
     kind = _kind(record)
-    content = record.content_stream().read() if kind == "page" else _drain(record)
+    # One byte past the cap says the page is over it, without holding the rest.
+    content = record.content_stream().read(record_bytes + 1) if kind == "page" else b""
+    _drain(record)
     if record.raw_stream.limit > 0:
         raise _Truncated("the file ends before the record does")
     if kind != "page":
@@ -83,6 +92,9 @@ def _page(record, number: int, source_path: str, passed_over: Counter) -> Page |
             passed_over[kind] += 1
         return None
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    if len(content) > record_bytes:
+        return Skip(source_path, "too large", f"record {number} ({uri}): the page holds more "
+                                              f"than {record_bytes / 1e6:,.1f} MB (max_record_bytes)")
     return Page(source_path=source_path, article_id=stable_id(uri or f"{source_path}#{number}"),
                 content=content, url=uri, where=f"record {number} ({uri})",
                 charset=_charset(record.http_headers.get_header("Content-Type") or ""))
@@ -105,11 +117,10 @@ def _kind(record) -> str:
     return "page" if media_type in _HTML_TYPES else media_type or "no content type"
 
 
-def _drain(record) -> bytes:
-    """Reads past a record's content, so that a cut-off record is noticed here."""
+def _drain(record) -> None:
+    """Reads past what is left of a record's content, so that a cut-off record is noticed here."""
     while record.raw_stream.read(1 << 16):
         pass
-    return b""
 
 
 def _charset(content_type: str) -> str:
