@@ -1,5 +1,5 @@
 """Generation folders and the CURRENT pointer."""
-from index import generations
+from index.store import generations
 
 
 def _complete(index_dir, n):
@@ -80,3 +80,42 @@ def test_a_missing_manifest_does_not_verify(tmp_path):
     folder = generations.generation_dir(tmp_path, 1)
     folder.mkdir()
     assert generations.verify_generation(folder).startswith("manifest.json is missing")
+
+
+def test_the_public_words_for_a_damaged_generation_name_no_file(tmp_path):
+    folder = _with_checksums(tmp_path, 1)
+    (folder / "sub" / "col.npy").write_bytes(b"\x00")
+    damage = generations.check_generation(folder)
+    assert damage.detail.startswith("sub/col.npy: size differs")
+    assert damage.public == "a file's size differs from the one recorded at build time"
+    (folder / generations.MANIFEST).unlink()
+    assert "manifest" not in generations.check_generation(folder).public
+
+
+def test_a_killed_builds_folders_are_leftovers_but_not_the_pointed_or_an_older_complete_one(tmp_path):
+    _complete(tmp_path, 1)
+    generations.switch_to(tmp_path, _complete(tmp_path, 2))
+    generations.generation_dir(tmp_path, 3).mkdir()  # died before its manifest
+    _complete(tmp_path, 4)                            # died between its manifest and the switch
+    removed = generations.remove_leftover_generations(tmp_path)
+    assert [p.name for p in removed] == ["gen-3", "gen-4"]
+    assert [p.name for p in generations.existing_generations(tmp_path)] == ["gen-1", "gen-2"]
+
+
+def test_a_leftover_a_server_holds_for_reading_stays(tmp_path):
+    generations.switch_to(tmp_path, _complete(tmp_path, 1))
+    hold = generations.hold_for_reading(_complete(tmp_path, 2))
+    try:
+        assert generations.remove_leftover_generations(tmp_path) == []
+    finally:
+        hold.release()
+    assert [p.name for p in generations.remove_leftover_generations(tmp_path)] == ["gen-2"]
+
+
+def test_the_fallbacks_are_the_complete_generations_below_the_pointed_one_newest_first(tmp_path):
+    _complete(tmp_path, 1)
+    generations.generation_dir(tmp_path, 2).mkdir()
+    _complete(tmp_path, 3)
+    pointed = _complete(tmp_path, 4)
+    _complete(tmp_path, 5)
+    assert [p.name for p in generations.earlier_generations(tmp_path, pointed)] == ["gen-3", "gen-1"]

@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-import search.switcher as switcher_module
+import search.service.switcher as switcher_module
 from index.build import reindex
-from index.generations import hold_for_reading, remove_if_unread
+from index.store.generations import hold_for_reading, remove_if_unread
 from index.settings import Settings
 from search import SearchService
-from search.switcher import NoIndexError, Switcher
+from search.service.switcher import NoIndexError, Switcher
 from search_corpus import ARTICLES, built_index, write_archive
 
 ZEPPELIN = {"id": "zeppelin-1", "title": "Airship over Brazil", "date": "2021-03-01", "author": "",
@@ -150,3 +150,21 @@ def test_a_generation_a_server_still_reads_survives_later_builds(tmp_path, check
     switcher.close()
     next_generation(tmp_path, index_dir, ARTICLES)
     assert not (index_dir / "gen-1").exists()
+
+
+def test_a_first_generation_that_fails_falls_back_to_the_one_before_until_a_good_one_comes(
+        tmp_path, checked_every_request, caplog):
+    index_dir = built_index(tmp_path)
+    next_generation(tmp_path, index_dir, ARTICLES + [ZEPPELIN])
+    switcher, _ = opened_names(index_dir, fail_on="gen-2")
+    with switcher.using() as first:
+        assert first == "gen-1"
+    assert switcher.refused.public(serving=1)["reason"] == (
+        "index generation 2 could not be opened (EOFError); answering from generation 1 "
+        "meanwhile; run `python3 manage.py reindex` to rebuild it")
+    assert any("answering from index generation" in r.getMessage() for r in caplog.records)
+    next_generation(tmp_path, index_dir, ARTICLES)
+    with switcher.using() as now:
+        assert now == "gen-3"
+    assert switcher.refused is None
+    switcher.close()
