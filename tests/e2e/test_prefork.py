@@ -1,7 +1,9 @@
-"""`python manage.py serve --workers 2` as an operator runs it: a real gunicorn master and two
-workers on a loopback port over a tiny index. Every answer names its generation, a reindex
-reaches every worker, a killed worker is replaced, SIGTERM lets requests in flight finish, and
-what gunicorn answers itself (a request line or headers too long) is our JSON error."""
+"""`python manage.py serve --workers 2` as an operator runs it: a real supervisor and two
+waitress worker processes on a loopback port over a tiny index. Every answer names its
+generation, a reindex reaches every worker, a killed worker is replaced and so is one whose loop
+stands still, SIGTERM lets requests in flight finish, workers whose supervisor was killed stop
+without a word, and what the server answers itself (a request line or headers too long) is our
+JSON error."""
 from __future__ import annotations
 
 import http.client
@@ -35,11 +37,12 @@ ZEPPELIN = {"id": "zeppelin-2", "title": "Airship lands", "date": "1987-03-03",
 class Serving:
     """`manage.py serve --workers 2` on port 0; the access log (stdout) is kept."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, env: dict | None = None):
         self.archive = tmp_path / "archive"
         self.index_dir = tmp_path / "idx"
         write_archive(self.archive, [COCOA])
-        env = {**os.environ, "NEWS_SEARCH_SOURCES": str(self.archive), "NEWS_SEARCH_WORKERS": "1"}
+        env = {**os.environ, "NEWS_SEARCH_SOURCES": str(self.archive), "NEWS_SEARCH_WORKERS": "1",
+               **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--workers", "2", "--port", "0",
              "--index-dir", str(self.index_dir)],
@@ -105,21 +108,20 @@ def test_two_workers_answer_with_the_generation_header_and_are_healthy(serving):
     assert len(serving.workers()) == 2
 
 
-def test_a_request_line_too_long_is_a_json_414_from_gunicorn(serving):
+def test_a_request_line_too_long_is_a_json_414(serving):
     status, headers, body = get(serving.port, "/api/search?q=" + "a" * 20_000)
     assert (status, body["error"]["code"]) == (414, "uri_too_long")
     assert headers["content-type"] == "application/json; charset=utf-8"
 
 
-def test_a_header_too_large_is_a_json_431_from_gunicorn(serving):
+def test_a_header_too_large_is_a_json_431(serving):
     status, _, body = get(serving.port, "/api/search?q=cocoa", {"X-Big": "a" * 100_000})
     assert (status, body["error"]["code"]) == (431, "headers_too_large")
 
 
 def test_idle_connections_do_not_hold_up_a_request(serving):
-    # More silent connections than the two workers have request threads (2 x 8): each may
-    # take a thread only briefly, so a real request is answered long before gunicorn's own
-    # 5 s wait for a first byte would have let it through.
+    # More silent connections than the two workers have request threads (2 x 8): a connection
+    # takes a thread only once its request head has arrived in full.
     idle = [socket.create_connection(("127.0.0.1", serving.port)) for _ in range(60)]
     try:
         conn = http.client.HTTPConnection("127.0.0.1", serving.port, timeout=4)
@@ -187,6 +189,48 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path):
     for c in clients:
         c.join(30)
     before = [o for o in outcomes if o[0] < signalled]
-    assert code == 0 and "Stopped." in "".join(running.errors)
+    assert code == 0 and "".join(running.errors).count("Stopped.") == 1
     assert before and [o for o in before if o[2] != 200] == []
     assert any(answered > signalled for _, answered, _ in before), "a request was in flight"
+
+
+def answering_pids(access: list[str]) -> set[str]:
+    return {found.group(1) for line in access if (found := re.search(r"pid=<(\d+)>", line))}
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie no init has reaped yet counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_whose_loop_stands_still_is_replaced(tmp_path):
+    # A query time limit of 0.5 s makes the request time limit 11 s: a worker whose loop has
+    # not turned for that long is hung (here: stopped), and the supervisor replaces it.
+    running = Serving(tmp_path, env={"NEWS_SEARCH_QUERY_TIME_LIMIT": "0.5"})
+    try:
+        wait_until(lambda: get(running.port, "/healthz")[0] == 200
+                   and len(answering_pids(running.access)) == 2)  # both booted: their loops turn
+        victim = running.workers()[0]
+        os.kill(victim, signal.SIGSTOP)
+        wait_until(lambda: not alive(victim) and len(running.workers()) == 2, timeout=40)
+        statuses = {get(running.port, "/healthz")[0] for _ in range(10)}
+    finally:
+        running.stop()
+    assert statuses == {200}
+    assert f"worker {victim} has been silent for" in "".join(running.errors)
+
+
+def test_workers_whose_supervisor_was_killed_stop_without_a_word(tmp_path):
+    running = Serving(tmp_path)
+    workers = running.workers()
+    os.kill(running.process.pid, signal.SIGKILL)
+    running.process.wait(timeout=10)
+    wait_until(lambda: not any(alive(pid) for pid in workers), timeout=30)
+    time.sleep(0.5)  # what they printed last reaches the reader threads
+    printed = "".join(running.errors)
+    assert "Stopped." not in printed and "Traceback" not in printed
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", running.port), timeout=5).close()
