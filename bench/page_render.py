@@ -4,6 +4,10 @@ Reuters files, next to the bare `SearchService.search` call the page makes. Prog
 stderr, figures to stdout.
 
     python bench/page_render.py [--index-dir bench/results/reuters-index] [--rounds 20]
+                                [--group paragraph]
+
+`--group paragraph` sets `group` on the queries that set none: the page as it was before it
+grouped by article, to measure what grouping costs in one sitting.
 """
 from __future__ import annotations
 
@@ -24,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from index.build import reindex  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from search import SearchService  # noqa: E402
-from search.page import FACETS_ASKED  # noqa: E402
-from search.web import create_app  # noqa: E402
+from search.web.page import FACETS_ASKED, PAGE_DEFAULTS  # noqa: E402
+from search.web.app import create_app  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
 # What readers type, by kind: words, with a place, with dates, one per article, a later page,
@@ -66,7 +70,7 @@ def rendered_ms(app, query: dict) -> float:
 
 def searched_ms(service: SearchService, query: dict) -> float:
     started = time.perf_counter()
-    service.search({**query, "facets": FACETS_ASKED})
+    service.search({"group": PAGE_DEFAULTS["group"], **query, "facets": FACETS_ASKED})
     return (time.perf_counter() - started) * 1000
 
 
@@ -74,12 +78,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", type=Path, default=ROOT / "bench" / "results" / "reuters-index")
     ap.add_argument("--rounds", type=int, default=20, help="timed passes over the queries")
+    ap.add_argument("--group", choices=("article", "paragraph"),
+                    help="the group of queries that set none (default: the page's own default)")
     args = ap.parse_args()
     settings = Settings.from_env({}, index_dir=args.index_dir, sources=(REUTERS,))
     reindex(settings, if_needed=True)
     service = SearchService(args.index_dir, settings)
     app = create_app(settings, service)
-    pairs = [(kind, q) for kind, queries in QUERIES.items() for q in queries]
+    pairs = [(kind, {"group": args.group, **q} if args.group else q)
+             for kind, queries in QUERIES.items() for q in queries]
     for _, query in pairs:  # warm: searchers, columns, compiled templates
         rendered_ms(app, query)
     page: dict[str, list[float]] = {kind: [] for kind in QUERIES}

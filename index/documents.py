@@ -5,11 +5,24 @@ writers, so it runs unchanged in the worker processes.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from index.dates import MentionedDate, extract_mentioned_dates
 from index.model import Article
 from index.places import Gazetteer, Place
+from index.store.schema import (ARTICLE_ID, AUTHOR, DATE, DATELINE, DAY, DISPLAY_TITLE, ID, MENTIONED,
+                                MENTIONS_JSON, PARA, PLACES, PLACES_JSON, PLACE_IDS, SOURCE, TEXT,
+                                TITLE, URL)
+
+# An untitled article is named by its lead sentence, cut at a word within this many characters.
+LEAD_TITLE_CHARS = 110
+# A sentence ends at . ! or ? (maybe closing a quote) before a space and a capital or a quote,
+# unless the word before the stop is an initial or a usual abbreviation ("U.S. Treasury").
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?(?=\s+[\"“‘(]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr co corp inc ltd no gen gov sen rep prof vs jan feb mar apr jun jul "
+    "aug sep sept oct nov dec".split())
 
 
 def paragraph_id(article_id: str, para: int) -> str:
@@ -25,32 +38,58 @@ def article_documents(article: Article, gazetteer: Gazetteer) -> list[dict]:
         if found.dateline is not None:
             places = _unique_places([*places, found.dateline])
         mentions = extract_mentioned_dates(text, article.date)
-        docs.append(_document(article, n, text, places, mentions, gazetteer))
+        docs.append(_document(article, n, text, places, mentions))
+    shown = display_title(article)
+    for doc in docs:
+        doc[DISPLAY_TITLE] = shown
     return docs
 
 
+def display_title(article: Article) -> str:
+    """The one title every paragraph of the article shows: its title, else its lead sentence
+    shortened at a word boundary (chosen here once, so no paragraph is named by its own start)."""
+    if article.title.strip():
+        return " ".join(article.title.split())
+    return lead_sentence(article.paragraphs[0]) if article.paragraphs else ""
+
+
+def lead_sentence(text: str, limit: int = LEAD_TITLE_CHARS) -> str:
+    """The first sentence of `text`, cut at the last word within `limit` characters (with
+    " …" when cut)."""
+    text = " ".join(text.split())
+    for end in _SENTENCE_END.finditer(text):
+        word = text[:end.start()].rsplit(" ", 1)[-1].rstrip(".!?\"'”’)").lower()
+        if len(word) > 1 and "." not in word and word not in _ABBREVIATIONS:
+            text = text[:end.end()]
+            break
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[:limit + 1] else text[:limit]
+    return cut.rstrip(",;:-–— ") + " …"
+
+
 def _document(article: Article, n: int, text: str, places: Sequence[Place],
-              mentions: Sequence[MentionedDate], gazetteer: Gazetteer) -> dict:
+              mentions: Sequence[MentionedDate]) -> dict:
     place_ids = {p.id for p in places}
     for place in places:
         place_ids.update(place.ancestor_ids)
     return {
-        "id": paragraph_id(article.id, n),
-        "article_id": article.id,
-        "para": n,
-        "title": article.title,
-        "text": text,
-        "date": article.date.isoformat() if article.date else "",
-        "day": article.date.toordinal() if article.date else 0,
-        "author": article.author,
-        "dateline": article.dateline,
-        "url": article.url,
-        "source": article.source_path,
-        "places": ",".join(p.name for p in places),
-        "place_ids": ",".join(sorted(place_ids)),
-        "mentioned": ",".join(sorted({m.term for m in mentions})),
-        "places_json": [p.as_json() for p in places],
-        "mentions_json": [m.as_json() for m in mentions],
+        ID: paragraph_id(article.id, n),
+        ARTICLE_ID: article.id,
+        PARA: n,
+        TITLE: article.title,
+        TEXT: text,
+        DATE: article.date.isoformat() if article.date else "",
+        DAY: article.date.toordinal() if article.date else 0,
+        AUTHOR: article.author,
+        DATELINE: article.dateline,
+        URL: article.url,
+        SOURCE: article.source_path,
+        PLACES: ",".join(p.name for p in places),
+        PLACE_IDS: ",".join(sorted(place_ids)),
+        MENTIONED: ",".join(sorted({m.term for m in mentions})),
+        PLACES_JSON: [p.as_json() for p in places],
+        MENTIONS_JSON: [m.as_json() for m in mentions],
     }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from index.build import reindex
 from index.settings import Settings
-from search.server import running_in_background
+from search.web.server import running_in_background
 from archive_files import write_archive
 
 pytestmark = pytest.mark.slow
@@ -122,7 +122,7 @@ def test_typing_a_query_and_submitting_shows_marked_results(site, page):
 
 def test_a_place_facet_then_a_date_range_narrow_the_results(site, page):
     page.goto(site + "/?q=oil")
-    page.locator(".facet a", has_text=re.compile(r"^London$")).first.click()
+    page.locator(".facet a", has_text=re.compile(r"^London \(England\)$")).first.click()
     page.wait_for_url(re.compile(r"place="))
     assert summary_count(page) == MONTHS
     assert "London" in page.locator(".chips").inner_text()
@@ -166,6 +166,31 @@ def test_paging_forward_then_opening_an_article_and_coming_back(site, page):
     assert page.locator(".pages [aria-current=page]").text_content() == "Page 2"
 
 
+def test_results_are_one_per_story_with_a_link_to_its_other_matching_paragraphs(site, page):
+    page.goto(site + "/?q=shipments")
+    assert summary_count(page) == len(CITIES) * MONTHS
+    assert "articles" in page.locator(".summary").inner_text()
+    more = page.locator(".hit .more a")
+    assert more.count() == 10 and more.first.inner_text().startswith("1 more matching paragraph")
+    more.first.click()
+    page.wait_for_url(re.compile(r"/article/report-\d+\?q=shipments"))
+    marked = page.locator("p.para mark")
+    assert marked.count() == 2 and {m.lower() for m in marked.all_inner_texts()} == {"shipments"}
+    page.go_back()
+    page.wait_for_url(re.compile(r"/\?q=shipments$"))
+
+
+def test_the_paragraph_option_lists_every_matching_paragraph(site, page):
+    page.goto(site + "/?q=shipments")
+    open_options(page)
+    page.locator("input[name=group]").check()
+    page.locator(".apply button").click()
+    page.wait_for_url(re.compile(r"group=paragraph"))
+    assert summary_count(page) == 2 * len(CITIES) * MONTHS
+    assert page.locator(".hit .more").count() == 0
+    assert "Every paragraph" in page.locator(".chips").inner_text()
+
+
 def test_a_bad_date_shows_the_message_beside_the_field(site, page):
     page.goto(site + "/?q=oil")
     open_options(page)
@@ -180,7 +205,8 @@ def test_a_bad_date_shows_the_message_beside_the_field(site, page):
 
 
 def test_archive_markup_never_runs(site, page):
-    for path in ("/?q=markup", "/article/hostile-1?q=markup"):
+    # group=paragraph: both hostile paragraphs as hits (the page's default shows the story's best).
+    for path in ("/?q=markup&group=paragraph", "/article/hostile-1?q=markup"):
         page.goto(site + path)
         assert "<script>" in page.locator("main").inner_text()
         assert page.locator("main img, main script").count() == 0
@@ -204,12 +230,13 @@ def test_place_field_suggests_places_from_the_api(site, scripted_page):
     scripted_page.locator("#place").press_sequentially("Nair")
     options = scripted_page.locator("#place-options option")
     options.first.wait_for(state="attached")
-    assert "Nairobi" in options.evaluate_all("os => os.map(o => o.value)")
+    # Each suggestion is the place's label, which names one place and which the filter takes.
+    assert "Nairobi (Kenya)" in options.evaluate_all("os => os.map(o => o.value)")
 
 
 # ---------------------------------------------------------------- phone, accessibility
 
-@pytest.mark.parametrize("path", ["/?q=oil", "/article/report-7?q=oil#p0", "/?q=oil&from=1987-13",
+@pytest.mark.parametrize("path", ["/", "/?q=oil", "/article/report-7?q=oil#p0", "/?q=oil&from=1987-13",
                                   "/?q=oil&place=London&from=1987-02&to=1987-04&match=any"])
 def test_a_375_pixel_screen_never_scrolls_sideways(site, browser, path):
     context = browser.new_context(viewport={"width": 375, "height": 740})
@@ -219,8 +246,10 @@ def test_a_375_pixel_screen_never_scrolls_sideways(site, browser, path):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/?q=oil", "/?q=oil&from=1987-13", "/article/report-7?q=oil#p0",
-                                  "/no/such/page"])
+@pytest.mark.parametrize("path", ["/", "/?q=oil", "/?q=oil&from=1987-13",
+                                  "/article/report-7?q=oil#p0", "/no/such/page", "/?q=shipments",
+                                  "/?q=shipments&group=paragraph",
+                                  "/?q=shipments&from=1987-02&to=1987-02", "/?q=shipments&page=99"])
 def test_axe_finds_no_serious_or_critical_violation(site, scripted_page, path):
     scripted_page.goto(site + path)
     scripted_page.locator(".options summary, .back a, main h1").first.wait_for()

@@ -11,10 +11,10 @@ import webtest
 
 from index.build import reindex
 from index.settings import Settings
-from search import page
-from search.params import KNOWN, MAX_RESULT_WINDOW
-from search.timeline import timeline
-from search.web import CONTENT_SECURITY_POLICY, create_app
+from search.web import page
+from search.service.params import KNOWN, MAX_RESULT_WINDOW
+from search.web.timeline import timeline
+from search.web.app import CONTENT_SECURITY_POLICY, create_app
 from error_shape import assert_error
 from archive_files import write_archive
 
@@ -95,7 +95,7 @@ def test_empty_search_page_is_the_form_with_a_label_for_every_control(app):
 
 
 def test_results_mark_the_query_words_in_snippets(app):
-    res = app.get("/", {"q": "restoration"})
+    res = app.get("/", {"q": "restoration", "group": "paragraph"})
     assert_page(res, 200)
     snippets = res.html.select(".hit .snippet")
     assert len(snippets) == 2
@@ -118,15 +118,17 @@ def test_the_readers_query_is_escaped_everywhere(app):
 
 
 def test_hit_links_to_the_article_at_its_paragraph_with_the_query_and_the_way_back(app):
-    res = app.get("/", {"q": "restoration", "from": "2021"})
+    res = app.get("/", {"q": "restoration", "from": "2021", "group": "paragraph"})
     hrefs = [a["href"] for a in res.html.select(".hit-title a")]
-    assert "/article/aghdam-1?q=restoration&back=q%3Drestoration%26from%3D2021#p0" in hrefs
+    assert ("/article/aghdam-1?q=restoration&back=q%3Drestoration%26from%3D2021%26group%3Dparagraph#p0"
+            in hrefs)
 
 
 def test_hit_places_are_links_adding_the_place_to_the_current_search(app):
-    res = app.get("/", {"q": "restoration"})
+    res = app.get("/", {"q": "restoration", "group": "paragraph"})
     links = {a.get_text(): a["href"] for a in res.html.select(".hit .place-links a")}
-    assert link_params(links["Aghdam"]) == {"q": ["restoration"], "place": ["geonames:148619"]}
+    assert link_params(links["Aghdam (Azerbaijan)"]) == {"q": ["restoration"], "group": ["paragraph"],
+                                            "place": ["geonames:148619"]}
 
 
 def test_a_hit_place_the_filter_already_covers_is_no_link(app):
@@ -186,9 +188,9 @@ def test_expand_is_offered_only_when_the_service_takes_it(app):
 def test_place_facet_links_add_a_filter_that_shows_as_a_removable_chip(app):
     res = app.get("/", {"q": "oil"})
     facet = {a.get_text(): a["href"] for a in res.html.select(".facet a")}
-    assert link_params(facet["London"]) == {"q": ["oil"], "place": ["geonames:2643743"]}
-    filtered = app.get(facet["London"])
-    assert "1 paragraph" in filtered.html.find(class_="summary").get_text()
+    assert link_params(facet["London (England)"]) == {"q": ["oil"], "place": ["geonames:2643743"]}
+    filtered = app.get(facet["London (England)"])
+    assert "1 article" in filtered.html.find(class_="summary").get_text()
     chip = filtered.html.select_one(".chips a")
     assert "London" in chip.get_text()
     assert link_params(chip["href"]) == {"q": ["oil"]}
@@ -213,7 +215,7 @@ def test_date_chips_remove_one_bound(app):
 def test_timeline_over_a_long_span_has_year_bars_linking_to_their_year(app):
     res = app.get("/", {"q": "oil"})
     bars = res.html.select(".timeline-chart a")
-    assert [b["aria-label"] for b in bars] == ["1987: 2", "2020: 1"]
+    assert [b["aria-label"] for b in bars] == ["1987: 1", "2020: 1"]
     assert link_params(bars[0]["href"]) == {"q": ["oil"], "from": ["1987"], "to": ["1987"]}
     # the empty years between are drawn but are no links
     assert len(res.html.select(".timeline-chart .bar-empty")) == 2020 - 1987 - 1
@@ -222,10 +224,10 @@ def test_timeline_over_a_long_span_has_year_bars_linking_to_their_year(app):
 def test_timeline_within_a_year_has_month_bars_and_a_table(app):
     res = app.get("/", {"q": "oil", "from": "1987", "to": "1987"})
     bar = res.html.select_one(".timeline-chart a")
-    assert bar["aria-label"] == "Mar 1987: 2"
+    assert bar["aria-label"] == "Mar 1987: 1"
     assert link_params(bar["href"])["from"] == ["1987-03"]
     rows = [[c.get_text(strip=True) for c in tr.find_all("td")] for tr in res.html.select(".timeline-table tbody tr")]
-    assert rows == [["Mar 1987", "2"]]
+    assert rows == [["Mar 1987", "1"]]
 
 
 def test_timeline_falls_back_to_years_when_the_month_list_was_cut_short():
@@ -248,14 +250,15 @@ def test_following_a_timeline_bar_narrows_the_results(app):
 
 
 def test_pagination_links_carry_the_search_and_the_page(app):
-    res = app.get("/", {"q": "oil", "page_size": "1"})
+    res = app.get("/", {"q": "oil", "page_size": "1", "group": "paragraph"})
     links = {a.get_text(): a["href"] for a in res.html.select(".pages a")}
-    assert set(links) == {"Page 2", "Page 3", "Next ›"}
-    assert link_params(links["Next ›"]) == {"q": ["oil"], "page_size": ["1"], "page": ["2"]}
+    assert set(links) == {"Page 2", "Page 3", "Next ›", "Last »"}
+    assert link_params(links["Next ›"]) == {"q": ["oil"], "group": ["paragraph"], "page_size": ["1"],
+                                            "page": ["2"]}
     second = app.get(links["Next ›"])
     assert second.html.select_one(".pages [aria-current=page]").get_text() == "Page 2"
     assert {a.get_text() for a in second.html.select(".pages a")} == {"« First", "‹ Previous", "Page 1",
-                                                                     "Page 3", "Next ›"}
+                                                                     "Page 3", "Next ›", "Last »"}
     assert second.html.select_one(".hits")["start"] == "2"
 
 
@@ -327,7 +330,7 @@ def test_article_view_marks_the_words_and_anchors_every_paragraph(app):
     assert [p["id"] for p in paragraphs] == ["p0", "p1"]
     assert all(p.find("mark").get_text() == "restoration" for p in paragraphs)
     places = {a.get_text(): a["href"] for a in res.html.select(".place-links a")}
-    assert link_params(places["Baku"]) == {"place": ["geonames:587084"]}
+    assert link_params(places["Baku (Azerbaijan)"]) == {"place": ["geonames:587084"]}
 
 
 def test_article_view_links_back_to_the_results_it_came_from(app):
@@ -379,7 +382,7 @@ def test_wrong_method_on_a_page_is_an_html_405(app):
 def test_no_index_is_a_503_page_saying_how_to_build_one(unbuilt_app, path):
     res = unbuilt_app.get(path, expect_errors=True)
     assert_page(res, 503)
-    assert "python manage.py reindex" in res.text
+    assert "python3 manage.py reindex" in res.text
     assert int(res.headers["Retry-After"]) > 0
 
 

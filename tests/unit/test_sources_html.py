@@ -156,3 +156,9 @@ def test_plain_text_fragment_splits_at_blank_lines_and_decodes_entities():
 
 def test_article_read_from_a_page_is_an_article_record(tmp_path):
     assert isinstance(read_source(write(tmp_path, "a.html", page()))[0][0], Article)
+
+
+def test_published_time_with_a_zone_dates_the_page_by_its_utc_day(tmp_path):
+    late_evening = page().replace("2021-04-08T09:30:00+04:00", "2021-04-09T23:30:00-05:00")
+    [article] = read_source(write(tmp_path, "aghdam.html", late_evening))[0]
+    assert article.date == dt.date(2021, 4, 10)
