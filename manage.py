@@ -199,7 +199,7 @@ def places_command(text, paths, article_date, as_json):
         day = article_day(article_date)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--date") from None
-    gazetteer = Gazetteer.load()
+    gazetteer = Gazetteer.load(_settings().cache_dir)
     for path in paths or [None]:
         if path is not None:
             try:

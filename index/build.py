@@ -449,7 +449,7 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
            progress: Callable[[Progress], None] | None, started: float) -> ReindexReport:
     number = generations.next_generation_number(index_dir)
     gen_dir = generations.generation_dir(index_dir, number)
-    gazetteer = Gazetteer.load()
+    gazetteer = Gazetteer.load(settings.cache_dir)
     if not plan.full:
         _check_room_to_copy(index_dir, plan.base)
     try:

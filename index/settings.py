@@ -40,6 +40,11 @@ class Settings:
     host: str = _setting("127.0.0.1", "NEWS_SEARCH_HOST", "Address the web service listens on.")
     port: int = _setting(8080, "NEWS_SEARCH_PORT", "Port the web service listens on.")
     threads: int = _setting(8, "NEWS_SEARCH_THREADS", "Request threads per server process.")
+    cache_dir: Path = _setting(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "news-search",
+        "NEWS_SEARCH_CACHE_DIR",
+        "Folder for what is costly to rebuild and safe to delete: the gazetteer's tables, made "
+        "once per version of its data and code.")
     serve_workers: int = _setting(
         os.cpu_count() or 1, "NEWS_SEARCH_SERVE_WORKERS",
         "Server processes for `serve` (waitress processes forked by a supervisor); 1 serves from one process.")
@@ -104,8 +109,9 @@ def _parse(variable: str, raw: str, default):
 
 
 def _coerce(values: dict) -> dict:
-    if "index_dir" in values:
-        values["index_dir"] = Path(values["index_dir"])
+    for name in ("index_dir", "cache_dir"):
+        if name in values:
+            values[name] = Path(values[name])
     if "sources" in values:
         values["sources"] = tuple(Path(p) for p in values["sources"])
     return values

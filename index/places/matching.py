@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import ahocorasick
 
@@ -14,7 +15,7 @@ from index.folding import fold, fold_in_place
 from index.model import Article
 from index.places.entries import ArticlePlaces, Place, PlaceMention
 from index.places.spelling import title_case_capitals, title_case_words, title_word
-from index.places.tables import (DATA_DIR, TOWN_POPULATION, build_tables, is_subdivision, population_of,
+from index.places.tables import (DATA_DIR, TOWN_POPULATION, cached_tables, is_subdivision, population_of,
                                  read_list)
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,9 @@ class Gazetteer:
         self._other_names: dict[str, list[str]] | None = None  # place id → names, made on demand
 
     @classmethod
-    def load(cls) -> "Gazetteer":
-        places, names = build_tables()
+    def load(cls, cache_dir: Path | None = None) -> "Gazetteer":
+        """The gazetteer, its tables read from `cache_dir` when they were cached there."""
+        places, names = cached_tables(cache_dir)
         log.info("gazetteer: %d places, %d names", len(places), len(names))
         return cls(places, names, read_list(DATA_DIR / "english_stop.txt") | _NOT_GIVEN_NAMES)
 

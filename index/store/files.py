@@ -20,7 +20,8 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     which is flushed, fsynced and renamed over `path`; then the folder is fsynced so that the
     rename survives a power cut. When `write` fails, the old file stays and the temporary goes."""
     path = Path(path)
-    tmp = path.with_name(path.name + TEMP_SUFFIX)
+    # The process id keeps two processes writing the same file from sharing a temporary.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
         with open(tmp, "wb") as f:
             write(f)

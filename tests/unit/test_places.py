@@ -387,3 +387,32 @@ def test_a_country_or_state_name_written_as_a_given_name_is_a_person_where_nothi
     # Where the story supports a reading, the name stays a place.
     found = gazetteer.find("Georgia Power raised rates across the U.S. state of Georgia.")
     assert {m.place.id for m in found if m.surface == "Georgia"} == {"geonames:4197000"}
+
+
+def test_the_gazetteer_tables_are_cached_and_read_back_equal(tmp_path):
+    cache = tmp_path / "cache"
+    built = Gazetteer.load(cache)
+    cached = list(cache.glob("gazetteer-*.pickle"))
+    assert len(cached) == 1
+    read = Gazetteer.load(cache)
+    text = "Officials in New York, Paris and Baku met Azerbaijan and Georgia delegates in Genève."
+    assert [(m.place, m.start) for m in read.find(text)] == [(m.place, m.start) for m in built.find(text)]
+    assert list(cache.glob("gazetteer-*.pickle")) == cached
+
+
+def test_a_damaged_gazetteer_cache_is_rebuilt_and_replaced(tmp_path, caplog):
+    cache = tmp_path / "cache"
+    Gazetteer.load(cache)
+    [path] = cache.glob("gazetteer-*.pickle")
+    path.write_bytes(path.read_bytes()[:1000])
+    gazetteer = Gazetteer.load(cache)
+    assert [m.place.name for m in gazetteer.find("Talks in Baku.")] == ["Baku"]
+    assert "could not be read" in caplog.text
+    assert path.stat().st_size > 1_000_000
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_build(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    gazetteer = Gazetteer.load(blocked / "cache")
+    assert [m.place.name for m in gazetteer.find("Talks in Baku.")] == ["Baku"]
