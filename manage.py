@@ -15,16 +15,16 @@ import click
 from tqdm import tqdm
 
 from cli.explain import article_day, places_and_dates, places_and_dates_json
+from cli.terminal import readable_results
 from index.build import Progress, ReindexError, StrictFailure, index_status, reindex
-from index.store.generations import serving_generation
 from index.lock import LockHolder, LockTimeout
 from index.places import Gazetteer
 from index.settings import Settings
 from index.sources.names import printable
+from index.store.generations import serving_generation
 from search import NoIndexError, QueryError, SearchService
 from search.service import params
 from search.web.server import server_for
-from cli.terminal import readable_results
 
 
 def index_dir_option(command):

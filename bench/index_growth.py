@@ -21,8 +21,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
 from index import build  # noqa: E402
-from index.store import generations  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.store import generations  # noqa: E402
 
 REUTERS = PROJECT.parent / "shared" / "data" / "reuters21578"
 

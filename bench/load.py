@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.build import reindex  # noqa: E402
-from index.store.generations import read_manifest, serving_generation  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.store.generations import read_manifest, serving_generation  # noqa: E402
 from search.engine.run import Generation  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"

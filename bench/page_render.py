@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from index.build import reindex  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from search import SearchService  # noqa: E402
-from search.web.page import FACETS_ASKED, PAGE_DEFAULTS  # noqa: E402
 from search.web.app import create_app  # noqa: E402
+from search.web.page import FACETS_ASKED, PAGE_DEFAULTS  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
 # What readers type, by kind: words, with a place, with dates, one per article, a later page,

@@ -22,18 +22,18 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index.store import generations
-from index.store.columns import write_columns
 from index.lock import LockHolder, LockTimeout, ReindexLock
 from index.model import MAX_PARAGRAPH_CHARS, Article, ReadLimits, Skip
 from index.places import Gazetteer
-from index.store.postings import write_posting_store
-from index.store.schema import PLACE_IDS, SCHEMA_VERSION, build_schema, term_text
 from index.settings import Settings
 from index.sources import Batch, discover_files, read_tasks
 from index.sources.files import open_regular
 from index.sources.names import printable, without_unstorable
 from index.sources.pool import run_in_order
+from index.store import generations
+from index.store.columns import write_columns
+from index.store.postings import write_posting_store
+from index.store.schema import PLACE_IDS, SCHEMA_VERSION, build_schema, term_text
 from index.writers import article_writer
 
 log = logging.getLogger(__name__)

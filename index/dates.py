@@ -5,6 +5,7 @@ the gazetteer or anything under search/.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -67,6 +68,18 @@ class MentionedDate:
         return {"date": self.term, "granularity": self.granularity,
                 "year_inferred": self.year_inferred, "start": self.start, "end": self.end,
                 "text": self.surface}
+
+
+def period_days(year: int, month: int | None = None, day: int | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last day of a year, a month or a day: the one reading of `YYYY`, `YYYY-MM`
+    and `YYYY-MM-DD`, shared by the date filters and the mentioned-date terms. Raises
+    ValueError for a day that is not in the calendar."""
+    if month is None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if day is None:
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    exact = dt.date(year, month, day)
+    return exact, exact
 
 
 def extract_mentioned_dates(text: str, article_date: dt.date | None) -> list[MentionedDate]:

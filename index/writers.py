@@ -15,8 +15,8 @@ from index.documents import article_documents
 from index.lock import bind_child_to_build
 from index.model import Article
 from index.places import Gazetteer
-from index.store.whoosh_private import ItemJobWriter
 from index.store.schema import SOURCE
+from index.store.whoosh_private import ItemJobWriter
 
 
 class ArticleWriter:

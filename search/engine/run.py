@@ -2,12 +2,10 @@
 grouping; and the Generation object (the open index, its columns and posting cache).
 
 Owns the searcher-level use of Whoosh on the read side; returns numpy arrays and plain values.
-Never imports search.service.facade or search.web.app.
+Never imports search.service or search.web.
 """
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import logging
 import threading
 import time
@@ -17,15 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import index as whoosh_index
 
+from index.dates import period_days
 from index.store.postings import EMPTY_IDS
-from index.store.schema import MENTIONED, TEXT, term_text
 from index.store.postings import PostingStore
+from index.store.schema import MENTIONED, TEXT, term_text
 from search.engine.doc_values import Columns
 from search.engine.posting_cache import PostingCache
+from search.engine.suggest import SPELLING_FIELD, corrected_query
 from search.engine.syntax import advanced_parser, advanced_tree, simple_query
 from search.engine.tree import Context, Everything, Match
 from search.engine.vocabulary import Vocabulary
-from search.engine.suggest import SPELLING_FIELD, corrected_query
 
 log = logging.getLogger(__name__)
 
@@ -202,13 +201,9 @@ def _mentioned_terms(reader) -> list[tuple[str, int, int]]:
         term = term_text(raw)
         try:
             parts = [int(p) for p in term.split("-")]
-            if len(parts) == 3:
-                day = dt.date(*parts).toordinal()
-                found.append((term, day, day))
-            elif len(parts) == 2:
-                last = calendar.monthrange(parts[0], parts[1])[1]
-                found.append((term, dt.date(parts[0], parts[1], 1).toordinal(),
-                              dt.date(parts[0], parts[1], last).toordinal()))
+            if len(parts) in (2, 3):
+                first, last = period_days(*parts)
+                found.append((term, first.toordinal(), last.toordinal()))
         except ValueError:
             log.warning("ignoring mentioned-date term %r: not YYYY-MM or YYYY-MM-DD", term)
     return found

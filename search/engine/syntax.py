@@ -14,10 +14,10 @@ from whoosh.qparser import AndGroup, FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.qparser.plugins import FieldAliasPlugin
 
 from index.store.schema import PLACES, TEXT, TITLE, place_words_analyzer, term_text
-from search.errors import QueryError
 from search.engine.tree import (All, Any, Dependence, Everything, Expansion, Feedback, Nothing,
                                Phrase, Places, WithBonus, Word)
 from search.engine.vocabulary import Vocabulary
+from search.errors import QueryError
 
 # At most this many neighbouring-word pairs of a simple query earn proximity features.
 MAX_PAIRS = 12

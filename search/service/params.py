@@ -5,13 +5,13 @@ for anything a user can fix. Pure: imports neither Whoosh nor the index.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from index.dates import period_days
 from search.errors import QueryError
 
 # A request's parameters as every door passes them: one string per name, a sequence when repeated.
@@ -147,18 +147,12 @@ def day_range(value: str, param: str) -> tuple[dt.date, dt.date]:
     if not m:
         raise QueryError(param, f"{param} must be a date as YYYY, YYYY-MM or YYYY-MM-DD, "
                                 f"not {_shown(value)}")
-    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    year, month, day = (int(g) if g else None for g in m.groups())
     try:
-        if month is None:
-            return dt.date(year, 1, 1), dt.date(year, 12, 31)
-        if day is None:
-            last = calendar.monthrange(year, int(month))[1]
-            return dt.date(year, int(month), 1), dt.date(year, int(month), last)
-        exact = dt.date(year, int(month), int(day))
+        return period_days(year, month, day)
     except ValueError:
         raise QueryError(param, f"{param}: {_shown(value)} is not a calendar date; "
                                 "check the year, month and day") from None
-    return exact, exact
 
 
 def _single_values(raw: RawParams) -> dict[str, str]:

@@ -3,7 +3,7 @@ opened; a new one noticed between requests; the one before kept open until its l
 ends; a generation that fails its check or its open refused (and remembered, not retried on
 every request), the last good one, or at start the newest intact one before it, serving meanwhile.
 Knows nothing of searching: it serves whatever `open_generation` returns.
-Never imports Whoosh, Bottle or search.service.facade.
+Never imports Whoosh, Bottle or the facade.
 """
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from search import SearchService
-from search.errors import QueryError
 from search.engine.snippets import marked_html
+from search.errors import QueryError
 from search.service.params import (MAX_PAGE_SIZE, MAX_RESULT_WINDOW, RawParams, SearchParams,
                                    day_range)
 from search.web.timeline import month_label, timeline

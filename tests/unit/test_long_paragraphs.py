@@ -7,10 +7,10 @@ import json
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from index.store import generations
 from index.build import reindex
 from index.model import MAX_PARAGRAPH_CHARS, Article, split_paragraph
 from index.settings import Settings
+from index.store import generations
 
 SENTENCE = "Officials in Baku met delegates from Georgia. "
 
