@@ -22,12 +22,13 @@ from urllib.parse import quote
 
 import pytest
 
+from archive_files import write_archive
 from index.build import reindex
 from index.settings import Settings
-from search.web.server import access_line, running_in_background
+from json_get import get
 from search.web.app import error_body
 from search.web.http_limits import connection_limit
-from archive_files import write_archive
+from search.web.server import access_line, running_in_background
 
 pytestmark = pytest.mark.slow
 
@@ -40,16 +41,6 @@ SECOND = {"id": "zeppelin-2", "title": "Airship lands", "date": "1987-03-03", "a
 def settings_for(tmp_path: Path) -> Settings:
     return Settings.from_env({}, index_dir=tmp_path / "idx", sources=(tmp_path / "archive",),
                              workers=1, lock_timeout=5, threads=2)
-
-
-def get(url: str) -> tuple[int, dict, dict]:
-    """Status, headers and JSON body of a GET, 4xx and 5xx included."""
-    try:
-        with urllib.request.urlopen(url, timeout=10) as res:
-            return res.status, dict(res.headers), json.loads(res.read())
-    except urllib.error.HTTPError as e:
-        with e:
-            return e.code, dict(e.headers), json.loads(e.read())
 
 
 def assert_json_error(answer: tuple[int, dict, dict], status: int, code: str, param=None) -> None:

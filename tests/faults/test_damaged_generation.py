@@ -10,13 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 
 import pytest
 
 from faultkit import PROJECT, manage, serving_name, small_archive, wait_until, write_jsonl
+from json_get import get
 
 pytestmark = pytest.mark.slow
 
@@ -83,15 +82,6 @@ def updated(tmp_path, index_dir) -> None:
     result = manage("reindex", "--index-dir", index_dir)
     assert result.returncode == 0, result.stderr
     assert serving_name(index_dir) == "gen-2"
-
-
-def get(url: str) -> tuple[int, dict, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as res:
-            return res.status, dict(res.headers), json.loads(res.read())
-    except urllib.error.HTTPError as e:
-        with e:
-            return e.code, dict(e.headers), json.loads(e.read())
 
 
 class Served:
