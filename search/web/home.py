@@ -5,6 +5,7 @@ memory. A thin door onto `SearchService`; never imports Bottle or Whoosh.
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import Counter
@@ -19,13 +20,18 @@ NEWEST = 5                 # stories listed
 TOP_PLACES = 10            # places and countries listed, each
 TITLES_READ = 100          # newest titles the example words are drawn from
 EXAMPLES = 3
-# An example word must be a word of letters, found in at least MIN_ARTICLES articles (one in an
-# archive under SMALL_ARCHIVE articles) and in at most MAX_SHARE of them (a word in every story
-# shows nothing).
+# The newest titles' most frequent words weighed for an example (each costs one count).
+CANDIDATES = 30
+# An example word must be a word of letters, found in at least MIN_ARTICLES articles and
+# MIN_SHARE of them (one article in an archive under SMALL_ARCHIVE articles), and in at most
+# MAX_SHARE of them (a word in every story shows nothing).
 _WORD = re.compile(r"[a-z][a-z'-]{3,}")
 MIN_ARTICLES = 2
 SMALL_ARCHIVE = 20
 MAX_SHARE = 0.25
+# An example finds at least this share of the archive's articles: a reader's first search
+# should open a subject, not one company's week.
+MIN_SHARE = 0.005
 
 
 def is_front(params: RawParams) -> bool:
@@ -110,21 +116,23 @@ def _timeline(facets: dict) -> dict | None:
 
 
 def _examples(service: SearchService, body: dict, places: list[dict], articles: int) -> list[dict]:
-    """Searches that find stories here: the newest titles' most frequent words that are neither
-    rare nor everywhere, then the top one narrowed to the top place; each checked by counting."""
+    """Searches that find stories here: of the newest titles' frequent words (no place names),
+    those the newest stories use most for how rare they are in the whole archive (what is in
+    the news lately, not words every story has), then the first narrowed to the top place;
+    each checked by counting."""
     countries = body["facets"].get("country", [])
     place_words = {w for row in [*places, *countries] for w in row["value"].lower().split()}
     words = Counter(w for hit in body["hits"]
                     for w in set(_WORD.findall((hit.get("title") or "").lower()))
                     if w not in place_words)
-    examples: list[dict] = []
-    least = MIN_ARTICLES if articles >= SMALL_ARCHIVE else 1
-    for word, _ in words.most_common(30):
+    least = max(MIN_ARTICLES, round(MIN_SHARE * articles)) if articles >= SMALL_ARCHIVE else 1
+    scored = []
+    for word, recent in words.most_common(CANDIDATES):
         found = _count(service, {"q": word})
         if least <= found <= max(least, MAX_SHARE * articles):
-            examples.append({"text": word, "href": _href([("q", word)]), "count": found})
-        if len(examples) == EXAMPLES - 1:
-            break
+            scored.append((recent * math.log(1 + articles / found), word, found))
+    examples = [{"text": word, "href": _href([("q", word)]), "count": found}
+                for _, word, found in sorted(scored, key=lambda s: (-s[0], s[1]))[:EXAMPLES - 1]]
     if examples and places:
         params = {"q": examples[0]["text"], "place": places[0]["id"]}
         found = _count(service, params)
