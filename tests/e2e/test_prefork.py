@@ -95,7 +95,7 @@ def wait_until(condition, timeout: float = 60) -> None:
 
 @pytest.fixture(scope="module")
 def serving(tmp_path_factory):
-    running = Serving(tmp_path_factory.mktemp("gunicorn"))
+    running = Serving(tmp_path_factory.mktemp("prefork"))
     yield running
     running.stop()
 

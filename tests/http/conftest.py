@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pytest
 import webtest
 
-from index.build import reindex
 from index.settings import Settings
 from search import SearchService
 from search.web.app import create_app
-from archive_files import write_archive
+from built_apps import built_settings
 
 ARTICLES = [
     {"id": "aghdam-1", "title": "Restoration begins in Aghdam", "date": "2021-04-08",
@@ -32,11 +31,7 @@ ARTICLES = [
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     """Settings whose index folder holds a built index of ARTICLES."""
-    root = tmp_path_factory.mktemp("http-index")
-    built = Settings.from_env({}, index_dir=root / "idx", workers=1, lock_timeout=5,
-                              sources=(write_archive(root / "archive", ARTICLES),))
-    reindex(built)
-    return built
+    return built_settings(tmp_path_factory.mktemp("http-index"), ARTICLES)
 
 
 @pytest.fixture(scope="session")

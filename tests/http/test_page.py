@@ -9,14 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import webtest
 
-from index.build import reindex
-from index.settings import Settings
+
 from search.web import page
 from search.service.params import KNOWN, MAX_RESULT_WINDOW
 from search.web.timeline import timeline
-from search.web.app import CONTENT_SECURITY_POLICY, create_app
+from search.web.app import CONTENT_SECURITY_POLICY
 from error_shape import assert_error
-from archive_files import write_archive
+from built_apps import app_over
 
 HTML_TYPE = "text/html; charset=utf-8"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -438,11 +437,4 @@ ODD_ARTICLES = [
 @pytest.fixture(scope="module")
 def odd_app(tmp_path_factory) -> webtest.TestApp:
     """An app over articles with what the shared fixture lacks: no title, a script URL."""
-    root = tmp_path_factory.mktemp("page-odd")
-    write_archive(root / "archive", ODD_ARTICLES)
-    settings = Settings.from_env({}, index_dir=root / "idx", workers=1, lock_timeout=5,
-                                 sources=(root / "archive",))
-    reindex(settings)
-    bottle_app = create_app(settings)
-    yield webtest.TestApp(bottle_app)
-    bottle_app.close()
+    yield from app_over(tmp_path_factory.mktemp("page-odd"), ODD_ARTICLES)

@@ -8,11 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import webtest
 
-from index.build import reindex
-from index.settings import Settings
+
 from search.web import page
-from search.web.app import create_app
-from archive_files import write_archive
+from built_apps import app_over
 from test_page import assert_page
 
 STORY = {"id": "rates-1", "title": "Central bank holds interest rates", "date": "1987-03-02",
@@ -36,14 +34,7 @@ def link_params(href: str) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def story_app(tmp_path_factory) -> webtest.TestApp:
-    root = tmp_path_factory.mktemp("page-story")
-    write_archive(root / "archive", [STORY, OTHER, UNTITLED])
-    settings = Settings.from_env({}, index_dir=root / "idx", workers=1, lock_timeout=5,
-                                 sources=(root / "archive",))
-    reindex(settings)
-    bottle_app = create_app(settings)
-    yield webtest.TestApp(bottle_app)
-    bottle_app.close()
+    yield from app_over(tmp_path_factory.mktemp("page-story"), [STORY, OTHER, UNTITLED])
 
 
 # ---------------------------------------------------------------- 1. one story, one hit
