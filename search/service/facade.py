@@ -39,7 +39,7 @@ MAX_PLACES_LIMIT = 100
 
 
 @dataclass
-class _Served:
+class Served:
     """A generation with what the service derives from it once."""
 
     gen: engine.Generation
@@ -48,7 +48,7 @@ class _Served:
     place_counts: dict[str, int]
 
     @classmethod
-    def open(cls, path: Path, max_searchers: int | None = None) -> "_Served":
+    def open(cls, path: Path, max_searchers: int | None = None) -> "Served":
         places = json.loads((path / PLACES).read_text(encoding="utf-8")) if (path / PLACES).is_file() else {}
         gen = engine.Generation(path, read_manifest(path), max_searchers)
         cols = gen.columns
@@ -66,7 +66,7 @@ class SearchService:
         self.settings = settings or Settings.from_env({}, index_dir=self.index_dir)
         # As many searchers as searches may run at once: each costs memory (engine.Generation).
         self._switcher = Switcher(
-            self.index_dir, lambda path: _Served.open(path, self.settings.concurrent_queries),
+            self.index_dir, lambda path: Served.open(path, self.settings.concurrent_queries),
             lambda served: served.gen.close())
         # Per thread: the generation the thread's last call answered from (for the web layer's
         # X-Index-Generation header), until `answered_from` reads it.
@@ -79,9 +79,9 @@ class SearchService:
     def search(self, params: Mapping[str, str | Sequence[str]]) -> dict:
         started = time.perf_counter()
         p = parse_params(params)
-        with self._using() as served, self._search_slot():
-            place_ids = self._place_ids(served, p.places)
-            request = _request(p, place_ids)
+        with self.using() as served, self.search_slot():
+            place_ids = self.place_ids(served, p.places)
+            request = engine_request(p, place_ids)
             outcome = served.gen.search(request, self.settings.query_time_limit,
                                         served.directory.ids_for)
             rows = [int(row) for row in outcome.order[p.offset:p.offset + p.page_size]]
@@ -110,7 +110,7 @@ class SearchService:
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         q = query_text(q or "")
-        with self._using() as served:
+        with self.using() as served:
             stored = served.gen.stored_fields(served.gen.article_docnums(article_id))
             if not stored:
                 raise NotFoundError(f"no article with id {article_id!r}")
@@ -133,14 +133,14 @@ class SearchService:
         limit = whole_number_between(limit, "limit", 1, MAX_PLACES_LIMIT)
         if len(prefix) > MAX_NAME_CHARS:
             raise QueryError("prefix", f"prefix is at most {MAX_NAME_CHARS} characters long")
-        with self._using() as served:
+        with self.using() as served:
             return {"prefix": prefix,
                     "places": served.directory.completions(prefix, served.place_counts, limit)}
 
     def status(self) -> dict:
         """The serving generation and, when a newer one was refused, why, in words an operator
         can act on (no file names: anyone may ask; the log names the file)."""
-        with self._using() as served:
+        with self.using() as served:
             manifest = served.gen.manifest
             paragraphs = int(served.gen.columns.alive.sum())
         refused = self._switcher.refused
@@ -156,7 +156,7 @@ class SearchService:
     def health(self) -> dict:
         """{"status": "ok", "generation": n} while a generation can answer; NoIndexError (with
         the reason) otherwise."""
-        with self._using() as served:
+        with self.using() as served:
             return {"status": "ok", "generation": served.gen.number}
 
     def answered_from(self) -> int | None:
@@ -175,7 +175,7 @@ class SearchService:
         self._switcher.close()
 
     @contextmanager
-    def _search_slot(self) -> Iterator[None]:
+    def search_slot(self) -> Iterator[None]:
         """One of `concurrent_queries` searches at a time; waits up to the query time limit."""
         if not self._slots.acquire(timeout=self.settings.query_time_limit):
             raise BusyError(f"{self.settings.concurrent_queries} searches are running in this "
@@ -186,7 +186,7 @@ class SearchService:
             self._slots.release()
 
     @contextmanager
-    def _using(self) -> Iterator[_Served]:
+    def using(self) -> Iterator[Served]:
         """The serving generation for one call (see search.service.switcher), remembered per thread."""
         with self._switcher.using() as served:
             self._answered.generation = served.gen.number
@@ -194,7 +194,7 @@ class SearchService:
 
     # ------------------------------------------------------------ pieces of the body
 
-    def _place_ids(self, served: _Served, values: tuple[str, ...]) -> list[str]:
+    def place_ids(self, served: Served, values: tuple[str, ...]) -> list[str]:
         ids: list[str] = []
         for value in values:
             found = served.directory.ids_for(value)
@@ -205,7 +205,7 @@ class SearchService:
             ids += [pid for pid in found if pid not in ids]
         return ids
 
-    def _hit(self, served: _Served, outcome: engine.Outcome, row: int, stored: dict,
+    def _hit(self, served: Served, outcome: engine.Outcome, row: int, stored: dict,
              title_spans: dict[str, list[list[int]]]) -> dict:
         docnum = int(outcome.match.ids[row])
         text = stored.get("text", "")
@@ -228,7 +228,7 @@ class SearchService:
             hit["matching_paragraphs"] = outcome.group_counts.get(docnum, 1)
         return hit
 
-    def _facets(self, served: _Served, ids: np.ndarray, names: tuple[str, ...], by_article: bool) -> dict:
+    def _facets(self, served: Served, ids: np.ndarray, names: tuple[str, ...], by_article: bool) -> dict:
         """Counts of matching paragraphs, or of matching articles when `by_article`: the
         facets count what `total` counts (an article once, however many paragraphs match)."""
         cols = served.gen.columns
@@ -251,7 +251,7 @@ class SearchService:
                 facets[name] = _top(month_counts(cols, ids, by_article))
         return facets
 
-    def _place_facet(self, served: _Served, counts: np.ndarray, only: np.ndarray | None) -> list[dict]:
+    def _place_facet(self, served: Served, counts: np.ndarray, only: np.ndarray | None) -> list[dict]:
         if only is not None:
             counts = np.where(only, counts, 0)
         top = [int(i) for i in np.argsort(-counts, kind="stable")[:FACET_SIZE] if counts[i] > 0]
@@ -265,7 +265,7 @@ class SearchService:
                          "count": int(counts[i]), **point})
         return sorted(rows, key=lambda r: (-r["count"], r["value"]))
 
-    def _suggestion(self, served: _Served, p: SearchParams, request: engine.Request) -> str | None:
+    def _suggestion(self, served: Served, p: SearchParams, request: engine.Request) -> str | None:
         if p.mode != "simple" or not p.q:
             return None
         corrected = served.gen.corrected_query(p.q)
@@ -275,10 +275,10 @@ class SearchService:
         found = served.gen.count(retry, self.settings.query_time_limit, served.directory.ids_for)
         return corrected if found else None
 
-    def _terms_for(self, served: _Served, q: str) -> frozenset[str]:
+    def _terms_for(self, served: Served, q: str) -> frozenset[str]:
         return frozenset(simple_query(q, served.gen.analyzer).tree(False).highlight_terms())
 
-    def _paragraph(self, served: _Served, stored: dict, terms: frozenset[str]) -> dict:
+    def _paragraph(self, served: Served, stored: dict, terms: frozenset[str]) -> dict:
         text = stored.get("text", "")
         spans = match_spans(text, served.gen.analyzer, terms)
         return {"id": stored.get("id"), "para": stored.get("para"), "text": text,
@@ -295,7 +295,7 @@ def _title_matches(title: str, analyzer, terms, seen: dict[str, list[list[int]]]
     return [list(s) for s in seen[title]]
 
 
-def _request(p: SearchParams, place_ids: list[str]) -> engine.Request:
+def engine_request(p: SearchParams, place_ids: list[str]) -> engine.Request:
     return engine.Request(
         q=p.q, mode=p.mode, match_all=p.match == "all", sort=p.sort,
         group_by_article=p.group == "article", needed=p.offset + p.page_size,

@@ -59,7 +59,7 @@ def test_search_is_503_busy_with_retry_after_when_every_slot_stays_taken(setting
     service = SearchService(narrow.index_dir, narrow)
     try:
         busy_app = webtest.TestApp(create_app(narrow, service))
-        with service._search_slot():  # another request holding the only slot
+        with service.search_slot():  # another request holding the only slot
             response = busy_app.get("/api/search?q=oil", status=503)
         assert_error(response, 503, "busy")
         assert response.headers["Retry-After"] == "1"

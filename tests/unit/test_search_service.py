@@ -441,7 +441,7 @@ def test_a_truncated_first_generation_is_no_index_error_without_server_paths(tmp
 
 def test_no_switch_while_the_generation_before_the_current_one_is_still_in_use(tmp_path, serving_gen_1):
     s, index_dir = serving_gen_1
-    with s._using() as in_flight:  # a request still running on generation 1
+    with s.using() as in_flight:  # a request still running on generation 1
         assert in_flight.gen.manifest["generation"] == 1
         next_generation(tmp_path, index_dir, ARTICLES)
         assert s.status()["generation"] == 2

@@ -85,7 +85,7 @@ def test_a_searcher_borrowed_when_the_generation_closes_is_closed_when_given_bac
 def test_closing_the_service_closes_the_generation_searchers(tmp_path):
     service = SearchService(built_index(tmp_path))
     service.search({"q": "coffee"})
-    with service._using() as served, served.gen.searcher() as searcher:
+    with service.using() as served, served.gen.searcher() as searcher:
         pass
     service.close()
     assert searcher.is_closed
