@@ -4,9 +4,10 @@ dateline, the other places named). Must not import Whoosh or anything under sear
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ahocorasick
@@ -14,15 +15,29 @@ import ahocorasick
 from index.folding import fold, fold_in_place
 from index.model import Article
 from index.places.entries import ArticlePlaces, Place, PlaceMention
+from index.places.prior import ReadingPrior
 from index.places.spelling import title_case_capitals, title_case_words, title_word
 from index.places.tables import (DATA_DIR, TOWN_POPULATION, cached_tables, is_subdivision, population_of,
-                                 read_list)
+                                 read_list, read_table)
 
 log = logging.getLogger(__name__)
 # A smaller place wins over the default reading of a name on country context alone only when it
 # is at least this large a fraction of the default ("Paris" in a text that names the U.S. is
 # still France; "Georgia" in such a text is the state).
 CONTEXT_POPULATION_RATIO = 0.05
+# Beside the reading the archive gives a name in most of its articles, a namesake city under
+# this share of its people no longer wins on its region being named (Washington, Georgia beside
+# Washington, D.C. in an article naming the state of Georgia): only a pair or a dateline names it.
+LEADER_POPULATION_RATIO = 0.2
+# Two readings this close are neighbours: a reading with another name of its article nearby
+# (a place the article may name in the same town's surroundings) is the one the article means,
+# the geoparsing literature's "spatial minimality" ("London" beside "St. Thomas" is the Ontario
+# city; "Bicester" beside "Oxford" is believed though England is not named).
+NEIGHBOUR_KM = 100.0
+# A neighbour is a city of at least TOWN_POPULATION people, or a reading of a name with at most
+# this many readings: the long tail of towns (a "Franklin" or "Salem" near anywhere in the US)
+# is no evidence.
+NEIGHBOUR_MAX_READINGS = 2
 # A town smaller than this is believed only when the text also names its country or region:
 # on its own, such a name is far more often a person or a company (Nigel, Martin, Cheung Kong).
 SMALL_CITY_POPULATION = 100_000
@@ -42,15 +57,52 @@ class _Candidate:
     end: int
     surface: str
     places: tuple[Place, ...]
+    key: str = ""  # the name as the tables hold it (accents folded, capitals title-cased)
+    paired: bool = False  # narrowed by the region or country written after it ("Glasgow, Ky.")
+
+    def narrowed(self, place: Place, paired: bool = False) -> "_Candidate":
+        return _Candidate(self.start, self.end, self.surface, (place,), self.key, paired)
+
+
+@dataclass(frozen=True)
+class _Signs:
+    """What an article's wording says about its names beyond the names themselves.
+
+    `persons`: names it gives a person ("John Taylor": "Taylor"), no town anywhere in it.
+    `styled`: names it writes before a capitalised word as a given name stands before a
+    surname ("Georgia Stevens"). `towns`: keys of names it writes as a town's or city's ("Lebanon
+    police", "a Palestine man", "Norfolk High School", "Jessica Kay, 18, of Paris").
+    `dialled`: the regions of its telephone numbers' area codes, with their countries ("call
+    519-661-5670": Ontario, Canada), which are no place it names but say where it is local.
+    """
+
+    persons: frozenset[str] = frozenset()
+    styled: frozenset[str] = frozenset()
+    towns: frozenset[str] = frozenset()
+    dialled: frozenset[str] = frozenset()
+
+    @staticmethod
+    def union(signs: Iterable[_Signs]) -> _Signs:
+        signs = list(signs)
+        return _Signs(*(frozenset().union(*(getattr(s, field) for s in signs))
+                        for field in ("persons", "styled", "towns", "dialled")))
+
+
+_NO_SIGNS = _Signs()
 
 
 class Gazetteer:
     """Names → places, and the matcher that finds names in text."""
 
     def __init__(self, places: dict[str, Place], names: dict[str, tuple[Place, ...]],
-                 function_words: frozenset[str] = frozenset()):
+                 function_words: frozenset[str] = frozenset(),
+                 prior: ReadingPrior | None = None, area_codes: dict[str, str] | None = None):
         self._places = places
         self._names = names
+        # North American area code → the place id of its state or province.
+        self._area_codes = area_codes or {}
+        # How the archive reads its ambiguous names (`with_prior`); none until a first pass.
+        self._prior = prior or ReadingPrior()
         # Lower-cased words that may stand before a town without making it a surname ("in").
         self._function_words = function_words
         self._automaton = _automaton(names)
@@ -61,11 +113,20 @@ class Gazetteer:
         """The gazetteer, its tables read from `cache_dir` when they were cached there."""
         places, names = cached_tables(cache_dir)
         log.info("gazetteer: %d places, %d names", len(places), len(names))
-        return cls(places, names, read_list(DATA_DIR / "english_stop.txt") | _NOT_GIVEN_NAMES)
+        area_codes = {code: place_id for code, _, place_id
+                      in read_table(DATA_DIR / "nanp_area_codes.tsv") if place_id in places}
+        return cls(places, names, read_list(DATA_DIR / "english_stop.txt") | _NOT_GIVEN_NAMES,
+                   area_codes=area_codes)
 
     def __reduce__(self):
         # Rebuilding from the tables is cheaper and safer than pickling the automaton's internals.
-        return (Gazetteer, (self._places, self._names, self._function_words))
+        return (Gazetteer, (self._places, self._names, self._function_words, self._prior,
+                            self._area_codes))
+
+    def with_prior(self, prior: ReadingPrior) -> "Gazetteer":
+        """This gazetteer reading ambiguous names as the archive mostly reads them (the tables
+        are shared, not copied)."""
+        return Gazetteer(self._places, self._names, self._function_words, prior, self._area_codes)
 
     def place(self, place_id: str) -> Place:
         return self._places[place_id]
@@ -85,45 +146,82 @@ class Gazetteer:
 
     def find(self, text: str) -> list[PlaceMention]:
         """Places named in one piece of text, resolved with that text alone as context."""
-        candidates, persons, styled = self._candidates(text)
-        candidates = _without_persons(candidates, persons)
-        return _resolved(candidates, _Context.of(candidates, styled))
+        return [m for _, m in self._found(text)]
+
+    def readings_in(self, text: str) -> set[tuple[str, str]]:
+        """(name key, place id) of the names in `text` that have more than one reading, as
+        `find` reads them: what a first pass counts for the archive's prior."""
+        return {(c.key, m.place.id) for c, m in self._found(text) if len(self._names[c.key]) > 1}
 
     def find_in_article(self, article: Article) -> ArticlePlaces:
         """Places of each paragraph and of the dateline, the whole article being the context."""
+        dateline, paragraphs = self._article_found(article)
+        return ArticlePlaces(dateline=dateline[1].place if dateline else None,
+                             paragraphs=[[m for _, m in para] for para in paragraphs])
+
+    def readings(self, article: Article) -> set[tuple[str, str]]:
+        """(name key, place id) of the article's names that have more than one reading, as
+        `find_in_article` reads them (the dateline's included)."""
+        dateline, paragraphs = self._article_found(article)
+        found = [pair for para in paragraphs for pair in para] + ([dateline] if dateline else [])
+        return {(c.key, m.place.id) for c, m in found if len(self._names[c.key]) > 1}
+
+    def _found(self, text: str) -> list[tuple[_Candidate, PlaceMention]]:
+        candidates, signs = self._candidates(text)
+        signs = replace(signs, dialled=self._dialled(text))
+        [candidates] = _bound_by_pairs([_without_persons(candidates, signs.persons)])
+        return _resolved(candidates, _Context.of(candidates, signs), self._prior)
+
+    def _article_found(self, article: Article) -> tuple[tuple[_Candidate, PlaceMention] | None,
+                                                        list[list[tuple[_Candidate, PlaceMention]]]]:
+        """The dateline's (candidate, mention), and each paragraph's (candidate, mention) pairs.
+
+        The dateline is the strongest evidence for its own article: it is read first, on its own
+        (its pair, "SPRINGFIELD, Ill.", else the name's reading in the archive or its default),
+        and every name in the article that may mean the dateline's place means it. Only a
+        dateline that reads as nothing on its own (a small town, its region unnamed) is read in
+        the whole article's context.
+        """
         found = [self._candidates(text) for text in
                  (article.title, title_case_words(dateline_place_text(article.dateline)),
                   *article.paragraphs)]
-        persons = frozenset().union(*(named for _, named, _ in found))
-        styled = frozenset().union(*(styled for _, _, styled in found))
-        title, dateline, *paragraphs = [_without_persons(c, persons) for c, _, _ in found]
-        context = _Context.of([c for para in paragraphs for c in para] + title + dateline, styled)
+        signs = replace(_Signs.union(found_signs for _, found_signs in found),
+                        dialled=self._dialled("\n".join(article.paragraphs)))
+        title, dateline, *paragraphs = [_without_persons(c, signs.persons) for c, _ in found]
         # The dateline's first place that survives is its city, or its state when the city is
         # unknown ("SMALLTOWN, Conn.").
-        resolved_dateline = _resolved(dateline, context)
-        return ArticlePlaces(
-            dateline=resolved_dateline[0].place if resolved_dateline else None,
-            paragraphs=[_resolved(para, context) for para in paragraphs])
+        alone = _resolved(dateline, _Context.of(dateline), self._prior)
+        if alone:
+            title, dateline, *paragraphs = [_bound_to(alone[0], c)
+                                            for c in (title, dateline, *paragraphs)]
+        title, dateline, *paragraphs = _bound_by_pairs([title, dateline, *paragraphs])
+        context = _Context.of([c for para in paragraphs for c in para] + title + dateline, signs)
+        resolved_dateline = alone or _resolved(dateline, context, self._prior)
+        return (resolved_dateline[0] if resolved_dateline else None,
+                [_resolved(para, context, self._prior) for para in paragraphs])
 
-    def _candidates(self, text: str
-                    ) -> tuple[list[_Candidate], frozenset[str], frozenset[str]]:
-        """The names in `text` that may be places; the names it gives a person ("John Taylor":
-        "Taylor"), which are no town anywhere in its article; and the names it writes before
-        a capitalised word as a given name stands before a surname ("Georgia Stevens")."""
+    def _candidates(self, text: str) -> tuple[list[_Candidate], _Signs]:
+        """The names in `text` that may be places, and what its wording says of them (`_Signs`)."""
         if not text:
-            return [], frozenset(), frozenset()
+            return [], _Signs()
         titled = title_case_capitals(text)
         if titled is text and _LONG_CAPITALS.search(text):
             # A dateline or a shouted name inside ordinary text: "CHARLESTON, W.Va. (AP) --".
             titled = _LONG_CAPITALS.sub(title_word, text)
         searched = fold_in_place(titled)
-        found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]])
+        found = [_Candidate(start, end, text[start:end], self._names[searched[start:end]],
+                            searched[start:end])
                  for start, end in _longest_whole_words(self._automaton, searched)
                  if self._names[searched[start:end]]]
-        kept, persons, styled = [], set(), set()
+        if "ounties" in text or "arishes" in text:
+            found = _with_county_lists(found, text, searched, self._names)
+        kept, persons, styled, towns = [], set(), set(), set()
         for c in _pairs_resolved(found, text):
-            if _STREET_AFTER.match(text, c.end):
-                continue
+            if _STREET_AFTER.match(text, c.end) or (
+                    text.endswith("of ", 0, c.start)
+                    and _CITY_OF_BEFORE.search(text, max(0, c.start - 10), c.start)
+                    and not any(p.kind == "city" for p in c.places)):
+                continue  # "Falcon Street"; "the city of Turkey" (a town the lists lack)
             after = _WORD_AFTER.match(text, c.end)
             if after is not None and after.group(1) not in _TOWN_NOUNS:
                 styled.add(c.surface)
@@ -132,12 +230,67 @@ class Gazetteer:
                 persons.add(c.surface)
             elif reading is None:
                 kept.append(c)
-        return kept, frozenset(persons), frozenset(styled)
+                if _written_as_town(c, text):
+                    towns.add(c.key)
+        if not (persons or styled or towns):
+            return kept, _NO_SIGNS
+        return kept, _Signs(frozenset(persons), frozenset(styled), frozenset(towns))
+
+    def _dialled(self, text: str) -> frozenset[str]:
+        """The regions (and their countries) of the area codes of the telephone numbers in
+        `text`: "(519) 661-5670", "519-661-5670". The last four digits are looked for first (a
+        literal "-" the regular expression finds fast), then what stands before them."""
+        ids: set[str] = set()
+        for tail in _TELEPHONE_TAIL.finditer(text):
+            head = _TELEPHONE_HEAD.search(text, max(0, tail.start() - 10), tail.start())
+            if head is None or (head.start() and text[head.start() - 1] in _NOT_BEFORE_TELEPHONE):
+                continue  # no area code, or part of a longer number ("1-800-222-8477")
+            place_id = self._area_codes.get(head.group(1) or head.group(2))
+            if place_id is not None:
+                ids.add(place_id)
+                ids.update(self._places[place_id].ancestor_ids)
+        return frozenset(ids)
+
+
+# A North American telephone number with its area code (group 1 or 2).
+_TELEPHONE_TAIL = re.compile(r"-\d{4}(?![\d-])")
+_TELEPHONE_HEAD = re.compile(r"(?:\((\d{3})\) ?|(\d{3})-)\d{3}$")
+_NOT_BEFORE_TELEPHONE = frozenset("0123456789-")
 
 
 def dateline_place_text(dateline: str) -> str:
     """The place part of a dateline: "SAN SALVADOR, Feb 26 - " → "SAN SALVADOR"."""
     return _DATELINE_DATE.sub("", dateline.strip()).strip(" ,-")
+
+
+# Counties named together before the word ("Barrow, Jackson and Madison counties"): each name
+# is "<Name> County" (or Parish), whatever else it may name on its own.
+_COUNTY_NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?"
+_COUNTIES = re.compile(r" ([Cc]ounties|[Pp]arishes)\b")
+# The list itself, matched back from the word (a window of 200 characters before it).
+_COUNTY_LIST = re.compile(rf"\b((?:{_COUNTY_NAME}, )*{_COUNTY_NAME},? (?:and|or) {_COUNTY_NAME})$")
+
+
+def _with_county_lists(found: list[_Candidate], text: str, searched: str,
+                       names: dict[str, tuple[Place, ...]]) -> list[_Candidate]:
+    """`found` with each name of a county list read as its county ("Jackson" in "Barrow and
+    Jackson counties" is Jackson County), in place of what the name alone matched."""
+    listed = []
+    for word in _COUNTIES.finditer(text):
+        match = _COUNTY_LIST.search(text, max(0, word.start() - 200), word.start())
+        if match is None:
+            continue
+        suffix = " County" if word.group(1).lower() == "counties" else " Parish"
+        for name in re.finditer(_COUNTY_NAME, match.group(1)):
+            start, end = match.start(1) + name.start(), match.start(1) + name.end()
+            key = searched[start:end] + suffix
+            if names.get(key):
+                listed.append(_Candidate(start, end, text[start:end], names[key], key))
+    if not listed:
+        return found
+    spans = [(c.start, c.end) for c in listed]
+    kept = [c for c in found if not any(c.start < e and s < c.end for s, e in spans)]
+    return sorted(kept + listed, key=lambda c: c.start)
 
 
 def _longest_whole_words(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int]]:
@@ -189,10 +342,55 @@ def _pairs_resolved(candidates: list[_Candidate], text: str) -> list[_Candidate]
         for place in first.places:
             outer = next((o for o in second.places if o.id in place.ancestor_ids), None)
             if outer is not None:
-                result[n] = _Candidate(first.start, first.end, first.surface, (place,))
-                result[n + 1] = _Candidate(second.start, second.end, second.surface, (outer,))
+                result[n] = first.narrowed(place, paired=True)
+                result[n + 1] = second.narrowed(outer, paired=True)
                 break
     return result
+
+
+def _bound_by_pairs(texts: list[list[_Candidate]]) -> list[list[_Candidate]]:
+    """The candidates with every other mention of a name that a pair narrowed ("GLASGOW, Ky."
+    ... "the Glasgow police") narrowed the same way: one sense per discourse. A name that pairs
+    narrow to two places ("Springfield, Ill." and "Springfield, Mass.") binds nothing."""
+    paired: dict[str, set[Place]] = {}
+    for candidates in texts:
+        for c in candidates:
+            if c.paired:
+                paired.setdefault(c.key, set()).add(c.places[0])
+    bound = {key: next(iter(places)) for key, places in paired.items() if len(places) == 1}
+    if not bound:
+        return texts
+    return [[c.narrowed(bound[c.key]) if not c.paired and c.key in bound
+             and bound[c.key] in c.places else c for c in candidates] for candidates in texts]
+
+
+# How local news writes a town's name, and seldom a country's (which has its demonym: "a
+# Lebanese man") or a state's: followed by the town's police, council, schools or people
+# ("Palestine police", "Norfolk High School", "a Lebanon woman"), or as a person's home town
+# ("Jessica Kay, 18, of Paris"; "Michael Smith, 49, Palestine"; "residents of Ozark"), or after
+# a street address ("508 Cumberland St., Lebanon").
+_TOWN_WORDS_AFTER = re.compile(
+    r" (?:Police|police|City Council|city council|City Hall|city hall|City Commission|"
+    r"city commission|city limits|city officials|city manager|Fire Department|fire department|"
+    r"firefighters|High School|Middle School|Elementary|Junior High|Junior College|"
+    r"Independent School District|School District|school district|Public Schools|"
+    r"public schools|Public Library|residents?|man|woman|men|women|couple|teenager|teen|boy|"
+    r"girl|native)\b")
+_CITY_OF_BEFORE = re.compile(r"\b(?:[Cc]ity|[Tt]own|[Vv]illage) of $")
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_TOWN_WORDS_BEFORE = re.compile(
+    r"(?:\b(?:[Cc]ity|[Tt]own|[Vv]illage|[Rr]esidents?|[Nn]atives?) of "
+    r"|\b(?!" + _MONTH + r",)[A-Z][a-z]+, \d{1,2}, (?:of )?"
+    r"|\b\d+ (?:[NSEW]\. )?(?:[A-Z][a-z]+ ){1,3}(?:St|Ave|Rd|Blvd|Dr|Street|Avenue|Road)\.?, )$")
+
+
+def _written_as_town(candidate: _Candidate, text: str) -> bool:
+    """Whether `text` writes this name as a town's (`_TOWN_WORDS_AFTER`, `_TOWN_WORDS_BEFORE`)."""
+    if _TOWN_WORDS_AFTER.match(text, candidate.end):
+        return True
+    return (text.endswith(("of ", ", "), 0, candidate.start)  # what every form before ends in
+            and _TOWN_WORDS_BEFORE.search(text, max(0, candidate.start - 40),
+                                          candidate.start) is not None)
 
 
 # Titles before a surname ("Sen. Taylor"), and verbs of speech after one ("Walker said").
@@ -224,6 +422,8 @@ _TOWN_NOUNS = frozenset({
 # Road"), not the place. ("Highway" is left out: "Texas Highway 6" names the state.)
 _STREET_AFTER = re.compile(r" (?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Boulevard|Blvd\.?|Lane"
                            r"|Drive|Close|Crescent|Terrace)\b")
+# A person's age after the name ("Burton, 39, runs a farm"): news gives people their age.
+_AGE_AFTER = re.compile(r", \d{1,2}, ")
 _SPEECH_AFTER = re.compile(r" (?:said|says|told|added|stated|explained|noted|wrote|asked|"
                            r"testified|pleaded|argued|replied|admitted)\b")
 # Capitalised words that often stand before a real town name: they do not make it a surname.
@@ -238,14 +438,16 @@ _LIKELY_PERSON = "likely"
 def _person_reading(candidate: _Candidate, text: str, function_words: frozenset[str]) -> str | None:
     """For a name read only as cities (or the package's divisions: "Kerry", "Angus"):
     _NAMED_PERSON after a given name, a title, a middle initial or a nickname ("John Taylor",
-    "Sen. Walker"), which names the person for the whole article ("Taylor said" later);
+    "Sen. Walker") or before an age ("Burton, 39,"), which names the person for the whole
+    article ("Taylor said" later);
     _LIKELY_PERSON, for a small town only, before a verb of speech ("Moore said") or a
     capitalised word that is not a town noun ("Sidney Johnson", not "Paris High School");
     else None."""
     if not _person_checked(candidate):
         return None
     before = text[max(0, candidate.start - 24):candidate.start]
-    if _TITLE_BEFORE.search(before) or _INITIAL_OR_NICKNAME_BEFORE.search(before):
+    if (_TITLE_BEFORE.search(before) or _INITIAL_OR_NICKNAME_BEFORE.search(before)
+            or _AGE_AFTER.match(text, candidate.end)):
         return _NAMED_PERSON
     word = _WORD_BEFORE.search(before)
     if word and word.group(1).lower() not in function_words:
@@ -279,23 +481,35 @@ class _Context:
     `countries`: the countries of clear names, and of names all of whose readings lie in one
     country ("DeKalb County" is in the US whichever of its six states it is).
     `default_names`: for each country, the distinct names whose default reading lies in it and
-    is not a town of the long tail (a surname as often as a place).
+    is not a town of the long tail (a surname as often as a place). `signs`: what the article's
+    wording says of its names; `candidates`: the names themselves, from which `without` makes
+    the context of the other names.
     """
 
     def __init__(self, ids: frozenset[str], regions: frozenset[str], countries: frozenset[str],
                  default_names: dict[str, frozenset[str]] | None = None,
-                 styled_as_names: frozenset[str] = frozenset()):
+                 signs: _Signs = _Signs(), candidates: tuple[_Candidate, ...] = ()):
         self.ids = ids
         self.regions = regions
         self.countries = countries
         self.default_names = default_names or {}
-        self.styled_as_names = styled_as_names
+        self.signs = signs
+        self.candidates = candidates
+        self._named_by: _NamedBy | None = None  # made on demand, for names written as towns
+        self._grid: dict[tuple[int, int], list[tuple[str, float, float]]] | None = None
+        self._near: dict[tuple[str, str], int] = {}
+
+    def without(self, key: str) -> _OtherNames:
+        """What the article's other names say: what supports a name apart from itself."""
+        if self._named_by is None:
+            self._named_by = _NamedBy(self.candidates, self.signs.dialled)
+        return _OtherNames(self._named_by, key)
 
     @classmethod
-    def of(cls, candidates: Iterable[_Candidate],
-           styled_as_names: frozenset[str] = frozenset()) -> "_Context":
+    def of(cls, candidates: Iterable[_Candidate], signs: _Signs = _Signs()) -> "_Context":
+        candidates = tuple(candidates)
         ids: set[str] = set()
-        regions: set[str] = set()
+        regions: set[str] = set(signs.dialled)
         countries: set[str] = set()
         default_names: dict[str, set[str]] = {}
         for c in candidates:
@@ -313,7 +527,28 @@ class _Context:
             regions.update(p.id for p in c.places if p.kind in ("region", "county"))
         return cls(frozenset(ids), frozenset(regions), frozenset(countries),
                    {code: frozenset(names) for code, names in default_names.items()},
-                   styled_as_names)
+                   signs, candidates)
+
+    def neighbours(self, place: Place, key: str) -> int:
+        """How many other names of the article have a reading within NEIGHBOUR_KM of `place`
+        (only readings that count as evidence: see NEIGHBOUR_MAX_READINGS)."""
+        if place.lat is None or place.lon is None:
+            return 0
+        if (place.id, key) in self._near:
+            return self._near[place.id, key]
+        if self._grid is None:
+            self._grid = _neighbour_grid(self.candidates)
+        row, col = math.floor(place.lat), math.floor(place.lon)
+        near: set[str] = set()
+        scale = math.cos(math.radians(place.lat))
+        for r in (row - 1, row, row + 1):
+            for c in range(col - 2, col + 3):
+                for other, lat, lon in self._grid.get((r, c), ()):
+                    if other != key and other not in near and _km(place.lat, place.lon, lat, lon,
+                                                                  scale) <= NEIGHBOUR_KM:
+                        near.add(other)
+        self._near[place.id, key] = len(near)
+        return len(near)
 
     def other_defaults(self, country_code: str, name: str) -> int:
         """How many names other than `name` have their default reading in this country."""
@@ -331,6 +566,84 @@ class _Context:
         return 1 if place.country_code in self.countries else 0
 
 
+class _NamedBy:
+    """For each id `_Context` counts as named (places and regions of clear names, regions any
+    name may mean, countries) and each country's default names: the name key that names it, or
+    None when more than one name (or a telephone number) does. One pass over the names, so
+    that the context of "every name but this one" costs no second pass per name."""
+
+    def __init__(self, candidates: Iterable[_Candidate], dialled: frozenset[str]):
+        self.ids: dict[str, str | None] = {}
+        self.regions: dict[str, str | None] = dict.fromkeys(dialled)
+        self.countries: dict[str, str | None] = {}
+        self.defaults: dict[str, dict[str, str | None]] = {}
+        for c in candidates:
+            default = c.places[0]
+            if not _is_town(default):
+                _name(self.defaults.setdefault(default.country_code, {}), (default.name,), c.key)
+            if _is_clear(c.places):
+                _name(self.ids, (default.id, *default.ancestor_ids), c.key)
+                _name(self.countries, (default.country_code,), c.key)
+            elif not all(_is_small_city(p) for p in c.places):
+                codes = {p.country_code for p in c.places}
+                if len(codes) == 1:
+                    _name(self.countries, codes, c.key)
+            _name(self.regions, (p.id for p in c.places if p.kind in ("region", "county")), c.key)
+
+
+class _OtherNames:
+    """`_Context.level` and `other_defaults` as if the article did not hold the name `key`."""
+
+    def __init__(self, named_by: _NamedBy, key: str):
+        self._named_by = named_by
+        self._key = key
+
+    def _named(self, table: dict[str, str | None], place_id: str) -> bool:
+        return place_id in table and table[place_id] != self._key
+
+    def level(self, place: Place) -> int:
+        regions = place.ancestor_ids[:-1]
+        named = self._named_by
+        if (self._named(named.ids, place.id) or any(self._named(named.ids, a) for a in regions)
+                or any(self._named(named.regions, a) for a in regions)):
+            return 2
+        return 1 if self._named(named.countries, place.country_code) else 0
+
+    def other_defaults(self, country_code: str, name: str) -> int:
+        names = self._named_by.defaults.get(country_code, {})
+        return sum(1 for other, key in names.items() if other != name and key != self._key)
+
+
+def _name(table: dict[str, str | None], ids: Iterable[str], key: str) -> None:
+    """Records that the name `key` names these ids (None once another name does too)."""
+    for place_id in ids:
+        table[place_id] = key if table.get(place_id, key) == key else None
+
+
+def _neighbour_grid(candidates: Iterable[_Candidate]
+                    ) -> dict[tuple[int, int], list[tuple[str, float, float]]]:
+    """The evidence readings of the names, by one-degree cell: (key, lat, lon)."""
+    grid: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
+    seen: set[str] = set()
+    for c in candidates:
+        if c.key in seen:
+            continue
+        seen.add(c.key)
+        few = len(c.places) <= NEIGHBOUR_MAX_READINGS
+        for p in c.places:
+            if p.lat is not None and p.lon is not None and p.kind == "city" and (
+                    few or p.population >= TOWN_POPULATION):
+                grid.setdefault((math.floor(p.lat), math.floor(p.lon)), []).append(
+                    (c.key, p.lat, p.lon))
+    return grid
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float, scale: float) -> float:
+    """Distance in km, flat-earth (exact enough within a few hundred km); `scale` is the cosine
+    of the latitude."""
+    return 111.2 * math.hypot(lat1 - lat2, (lon1 - lon2) * scale)
+
+
 def _is_clear(places: tuple[Place, ...]) -> bool:
     """True when a name's default reading can stand as context on its own: it is not a small
     town, and any other reading is a town of under 15,000 people (Atlanta, not Atlanta, Texas):
@@ -342,18 +655,85 @@ def _is_clear(places: tuple[Place, ...]) -> bool:
     return not _is_small_city(places[0]) and all(_is_town(p) for p in places[1:])
 
 
-def _resolved(candidates: list[_Candidate], context: _Context) -> list[PlaceMention]:
-    """Each candidate's place in this context; small towns the context does not support dropped."""
+def _resolved(candidates: list[_Candidate], context: _Context,
+              prior: ReadingPrior) -> list[tuple[_Candidate, PlaceMention]]:
+    """Each candidate's place in this context and the archive's prior, with its candidate;
+    small towns the context does not support dropped."""
     mentions = []
     for c in candidates:
-        place, level = _choose(c.places, context)
-        if _is_small_city(place) and level < _needed_level(place):
+        leader = prior.leader(c.key)
+        town = (_as_town(_led(c.places, leader, keep_tiny=True), context.without(c.key))
+                if c.key in context.signs.towns else None)
+        if town is not None:
+            place, kept = town
+            if kept:
+                mentions.append((c, PlaceMention(place, c.start, c.end, c.surface)))
             continue
-        if (len(c.places) > 1 and c.surface in context.styled_as_names
+        place, level = _choose(_led(c.places, leader), context, c.key)
+        if (_is_small_city(place) and level < _needed_level(place)
+                and (_is_town(place) or not context.neighbours(place, c.key))):
+            continue
+        if (len(c.places) > 1 and c.surface in context.signs.styled
                 and all(p.kind != "city" and context.level(p) == 0 for p in c.places)):
             continue  # "Georgia Stevens", in a story that supports neither Georgia
-        mentions.append(PlaceMention(place, c.start, c.end, c.surface))
+        mentions.append((c, PlaceMention(place, c.start, c.end, c.surface)))
     return mentions
+
+
+def _as_town(places: tuple[Place, ...], others: _OtherNames) -> tuple[Place, bool] | None:
+    """For a name its article writes as a town's ("Lebanon police"): the town reading the
+    article's other names support most, then the one in the country where most of them have
+    their default ("Paris" beside "Dallas"), then the largest; without
+    the population ratio `_choose` asks of a reading against its default, and whether it is
+    believed: with one level less support than `_needed_level`, or none when every town of the
+    name lies in one country ("Grand Ledge Police" alone). None when the name has no town
+    reading, is by default a region (a state: "Texas residents"), or is by default a country the
+    other names support more than any town of its name ("Jordan police" in Amman)."""
+    towns = [p for p in places if p.kind == "city"]
+    default = places[0]
+    if not towns or default.kind == "region":
+        return None
+    best = max(towns, key=lambda p: (others.level(p), others.other_defaults(p.country_code, "")))
+    level = others.level(best)
+    if default.kind != "city" and others.level(default) > level:
+        return None
+    kept = (not _is_small_city(best) or level >= _needed_level(best) - 1
+            or len({p.country_code for p in towns}) == 1)
+    return best, kept
+
+
+def _bound_to(dateline: tuple[_Candidate, PlaceMention],
+              candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates with every name the dateline read narrowed to the dateline's place."""
+    named, mention = dateline
+    return [c.narrowed(mention.place) if c.key == named.key and mention.place in c.places else c
+            for c in candidates]
+
+
+def _led(places: tuple[Place, ...], leader: str | None,
+         keep_tiny: bool = False) -> tuple[Place, ...]:
+    """The readings with the archive's leading one first and only the rivals not tiny beside it
+    after it: a namesake under LEADER_POPULATION_RATIO of the leader's people (a town beside
+    a capital) cannot take the name on its region's say-so alone, only by a pair, a dateline
+    or its article writing it as a town's (`keep_tiny`: then every rival stays, after the leader).
+    Unchanged when the archive has no clear reading for the name."""
+    if leader is None or len(places) < 2:
+        return places
+    first = next((p for p in places if p.id == leader), None)
+    if first is None:
+        return places
+    return (first, *(p for p in places
+                      if p is not first and (keep_tiny or not _tiny_beside(p, first))))
+
+
+def _tiny_beside(place: Place, leader: Place) -> bool:
+    """A city (or a package division, counted as a town) under LEADER_POPULATION_RATIO of the
+    leader's people, when the leader is a city or larger; countries and regions are never tiny."""
+    if place.kind != "city" and not is_subdivision(place):
+        return False
+    size = population_of(leader) if leader.kind == "city" else max(population_of(leader),
+                                                                    SMALL_CITY_POPULATION)
+    return population_of(place) < LEADER_POPULATION_RATIO * size
 
 
 def _is_small_city(place: Place) -> bool:
@@ -371,7 +751,7 @@ def _needed_level(place: Place) -> int:
     return 2 if _is_town(place) else 1
 
 
-def _choose(places: tuple[Place, ...], context: _Context) -> tuple[Place, int]:
+def _choose(places: tuple[Place, ...], context: _Context, key: str) -> tuple[Place, int]:
     """The default reading, unless the context supports another one more: by naming it, a place
     in it or its region (level 2), or by naming its country (level 1) when that reading is not
     tiny beside the default or the default is a city whose country the text never names
@@ -390,7 +770,12 @@ def _choose(places: tuple[Place, ...], context: _Context) -> tuple[Place, int]:
                 or (default_country_unnamed and not _is_town(place))):
             best, best_level = place, level
     if best_level == 0:
-        # Nothing in the article supports any reading: prefer a reading not tiny beside the
+        # Nothing in the article supports any reading: prefer the reading with the most other
+        # names nearby, when the default has fewer ("London" beside "St. Thomas").
+        near = [0 if _is_town(place) else context.neighbours(place, key) for place in places]
+        if max(near) > near[0]:
+            return places[near.index(max(near))], 0
+        # Else prefer a reading not tiny beside the
         # default in the country more of the article's other names point to by default
         # ("Edmonton" beside "Enfield" is the London one; "London" stays London, England).
         backing = context.other_defaults(default.country_code, default.name)
