@@ -10,6 +10,9 @@ and each one's own peak from getrusage).
 the reindex with nothing changed; the corpus itself is never touched); `--index-dir` keeps the
 index there for `bench/search_speed.py --index-dir` (default: a temporary folder).
 
+Each full build also prints its stages' times (the gazetteer, reading and indexing, finishing
+the segments, columns and posting store, places, checksums, the switch).
+
 `--baseline` also times a straightforward Whoosh build of the same paragraphs (Whoosh's own
 StemmingAnalyzer, stored text, procs=1 and procs=2) in the same run, for a ratio that does not
 depend on how busy the machine is.
@@ -63,7 +66,8 @@ def main() -> None:
         full = reindex(settings, full=True)
         print(f"full reindex: {full.paragraphs_written:,} paragraphs, {full.articles:,} articles "
               f"in {full.seconds:.1f} s = {full.paragraphs_per_second:,.0f} paragraphs/s; "
-              f"index {full.index_bytes / 1e6:.0f} MB")
+              f"index {full.index_bytes / 1e6:.0f} MB; load average {os.getloadavg()[0]:.2f}")
+        print(stage_line(full))
         same = reindex(settings)
         print(f"reindex, nothing changed: {same.seconds:.2f} s (up to date: {same.up_to_date})")
         touched = archive / "reut2-000.sgm"
@@ -93,11 +97,20 @@ def scale_build(corpus: Path, index_dir: Path | None, workers: int) -> None:
         print(f"full reindex: {full.paragraphs_written:,} paragraphs, {full.articles:,} articles "
               f"in {full.seconds:.1f} s = {full.paragraphs_per_second:,.0f} paragraphs/s; "
               f"index {full.index_bytes / 1e6:.0f} MB")
+        print(stage_line(full))
         print(f"peak memory: {peak.total / 1e6:,.0f} MB builder + workers together (sampled; "
               f"{peak.anonymous / 1e6:,.0f} MB of it not file-backed, i.e. not index files mapped "
               f"in); builder {peak.own / 1e6:,.0f} MB, largest worker {peak.largest_child / 1e6:,.0f} MB")
         same = reindex(settings)
         print(f"reindex, nothing changed: {same.seconds:.2f} s (up to date: {same.up_to_date})")
+
+
+def stage_line(report) -> str:
+    """Each stage's seconds (index/stages.py), and what is left: reading the files."""
+    stages = report.stage_seconds
+    reading = report.seconds - sum(stages.values())
+    return "stages: " + ", ".join(f"{name} {seconds:.1f} s"
+                                  for name, seconds in [("reading and indexing", reading), *stages.items()])
 
 
 class PeakMemory:

@@ -11,29 +11,32 @@ import datetime as dt
 import errno
 import hashlib
 import logging
+import multiprocessing
 import os
 import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
-from index.lock import LockHolder, LockTimeout, ReindexLock
+from index.lock import LockHolder, LockTimeout, ReindexLock, bind_child_to_build, is_held
 from index.model import MAX_PARAGRAPH_CHARS, Article, ReadLimits, Skip
 from index.places import Gazetteer
+from index.places.prior import READINGS_FILE, ReadingCounts, count_readings
 from index.settings import Settings
 from index.sources import Batch, discover_files, read_tasks
 from index.sources.files import open_regular
 from index.sources.names import printable, without_unstorable
 from index.sources.pool import run_in_order
+from index.stages import Stage, Stages
 from index.store import generations
 from index.store.columns import write_columns
-from index.store.postings import write_posting_store
+from index.store.postings import store_fields, write_field_store, write_posting_store, write_store_meta
 from index.store.schema import PLACE_IDS, SCHEMA_VERSION, build_schema, term_text
+from index.store.whoosh_private import create_mapped_index, open_mapped_index
 from index.writers import article_writer
 
 log = logging.getLogger(__name__)
@@ -108,10 +111,19 @@ class ReindexReport:
     articles_deleted: int = 0
     rebuilt_because: str | None = None  # the serving generation failed its check
     merged: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # each stage after reading
 
     @property
     def paragraphs_per_second(self) -> float:
         return self.paragraphs_written / self.seconds if self.seconds > 0 else 0.0
+
+    def _speed(self) -> str:
+        """The rate in figures that say something: nothing written has none, and a slow rate
+        keeps two significant digits (one paragraph in 1.9 s is 0.53 a second, not 1 or 0)."""
+        if not self.paragraphs_written:
+            return "Speed: nothing written"
+        rate = self.paragraphs_per_second
+        return f"Speed: {rate:,.0f} paragraphs/s" if rate >= 10 else f"Speed: {rate:.2g} paragraphs/s"
 
     def summary_lines(self) -> list[str]:
         """The operator's summary, one fact a line."""
@@ -127,7 +139,7 @@ class ReindexReport:
             head,
             f"Articles: {self.articles:,}   Paragraphs: {self.paragraphs:,} "
             f"({self.paragraphs_written:,} written now)",
-            f"Time: {self.seconds:.1f} s   Speed: {self.paragraphs_per_second:,.0f} paragraphs/s   "
+            f"Time: {self.seconds:.1f} s   {self._speed()}   "
             f"Index size: {self.index_bytes / 1e6:.1f} MB"
             + ("   (segments merged: deleted documents passed the threshold)" if self.merged else ""),
         ]
@@ -252,7 +264,8 @@ def reindex(settings: Settings, *, full: bool = False, if_needed: bool = False,
             strict: bool = False, sources: Sequence[Path] | None = None,
             remove_sources: Sequence[Path] = (), prune: bool = False,
             progress: Callable[[Progress], None] | None = None,
-            on_wait: Callable[[LockHolder], None] | None = None) -> ReindexReport:
+            on_wait: Callable[[LockHolder], None] | None = None,
+            on_stage: Callable[[Stage], None] | None = None) -> ReindexReport:
     """Bring the index in `settings.index_dir` up to date with its sources.
 
     The sources are the ones the index remembers, plus `sources`, minus `remove_sources` (a
@@ -260,7 +273,8 @@ def reindex(settings: Settings, *, full: bool = False, if_needed: bool = False,
     or the serving generation fails its checksums: files whose content hash is unchanged are not
     re-read. Deleting more than PRUNE_SHARE of the articles needs `prune`. `if_needed` returns at
     once, without waiting for the lock, when the serving generation is already current. Folders
-    left by killed builds are removed first, whatever the plan.
+    left by killed builds are removed first, whatever the plan. `progress` hears how far the
+    reading is; `on_stage` hears each stage before and after it (index/stages.py).
 
     Raises ReindexError (and LockTimeout, StrictFailure) with a message for the operator.
     """
@@ -279,7 +293,7 @@ def reindex(settings: Settings, *, full: bool = False, if_needed: bool = False,
         if plan.nothing_to_do:
             return _unchanged_report(index_dir, started)
         _refuse_a_large_deletion(plan, prune, [os.path.abspath(p) for p in remove_sources])
-        return _build(index_dir, plan, settings, strict, progress, started)
+        return _build(index_dir, plan, settings, strict, progress, on_stage, started)
 
 
 def _remove_leftovers_unless_building(index_dir: Path) -> None:
@@ -391,6 +405,8 @@ class IndexStatus:
     sources: tuple[str, ...]
     plan: _Plan | None
     plan_error: str | None
+    building: str | None = None  # who holds the reindex lock now, described
+    unfinished: tuple[Path, ...] = ()  # gen-<n> folders being written or left by a killed build
 
     def lines(self) -> list[str]:
         lines = [f"Index folder: {self.index_dir}"]
@@ -404,11 +420,22 @@ class IndexStatus:
             lines.append(f"Check: failed ({self.problem})" if self.problem
                          else f"Check: all {len(m.get(generations.CHECKSUMS, {}))} files match "
                               "their checksums")
+        lines += self._unfinished_lines()
         remembered = set(self.manifest.get("sources", ()))
         lines += [f"Source: {s}" + ("" if s in remembered else " (first build)")
                   for s in self.sources]
         lines.append(f"A reindex would {self._would()}")
         return lines
+
+    def _unfinished_lines(self) -> list[str]:
+        """A build running now, or the folders a stopped one left (hundreds of MB, maybe)."""
+        folders = ", ".join(f"{f.name} ({_mb(generations.folder_size(f))})" for f in self.unfinished)
+        if self.building:
+            return [f"Building now: {self.building}" + (f", writing {folders}" if folders else "")]
+        if folders:
+            return [f"Left behind by a build that did not finish: {folders}; the next reindex "
+                    "removes it."]
+        return []
 
     def _would(self) -> str:
         if self.plan_error:
@@ -442,24 +469,52 @@ def index_status(settings: Settings) -> IndexStatus:
         plan = _plan(index_dir, _discover(sources, remembered_sources(index_dir))[0], False, sources)
     except (ReindexError, FileNotFoundError) as err:
         plan_error = str(err)
-    return IndexStatus(index_dir, serving, manifest, problem, sources, plan, plan_error)
+    building = None
+    if is_held(index_dir):
+        holder = ReindexLock(index_dir, timeout=0).holder()
+        building = holder.describe() if holder else "a process that has not named itself yet"
+    return IndexStatus(index_dir, serving, manifest, problem, sources, plan, plan_error,
+                       building, tuple(generations.unfinished_generations(index_dir)))
 
 
 def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
-           progress: Callable[[Progress], None] | None, started: float) -> ReindexReport:
+           progress: Callable[[Progress], None] | None, on_stage: Callable[[Stage], None] | None,
+           started: float) -> ReindexReport:
+    with Stages(on_stage) as stages:
+        stages.begin("loading the gazetteer")
+        gazetteer = Gazetteer.load(settings.cache_dir)
+        stages.end()  # reading the files reports its own Progress
+        # A first pass: how the archive reads its ambiguous place names (index/places/prior).
+        stages.begin("counting how the archive reads its place names")
+        readings = count_readings(gazetteer, _read_all(plan.to_read, settings.workers,
+                                                       settings.read_limits()),
+                                  kept=_kept_readings(plan))
+        gazetteer = gazetteer.with_prior(readings.prior())
+        stages.end()
+        return _build_generation(index_dir, plan, settings, strict, progress, started, gazetteer, stages,
+                                 readings)
+
+
+def _build_generation(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
+                      progress: Callable[[Progress], None] | None, started: float,
+                      gazetteer: Gazetteer, stages: Stages, readings: ReadingCounts) -> ReindexReport:
     number = generations.next_generation_number(index_dir)
     gen_dir = generations.generation_dir(index_dir, number)
-    gazetteer = Gazetteer.load(settings.cache_dir)
     if not plan.full:
         _check_room_to_copy(index_dir, plan.base)
     try:
         ix = _start_generation(plan, gen_dir)
-        written = _write(ix, plan, settings, gazetteer, progress)
-        merged = _merge_if_many_deleted(ix)
+        written = _write(ix, plan, settings, gazetteer, progress, stages)
+        merged = _merge_if_many_deleted(ix, stages)
+        readings.write(gen_dir / READINGS_FILE)
         if strict and written.skipped:
             raise StrictFailure(written.skipped)
-        manifest = _finish_generation(ix, gen_dir, number, plan, written, gazetteer)
+        # The derived files read the committed index through maps: no read call per block.
+        manifest = _finish_generation(open_mapped_index(gen_dir), gen_dir, number, plan, written,
+                                      gazetteer, stages, settings.workers)
+        stages.begin("switching to the new generation")
         generations.switch_to(index_dir, gen_dir)
+        stages.end()
     except OSError as err:
         reached = generations.folder_size(gen_dir) if gen_dir.is_dir() else 0
         _discard_unswitched(index_dir, gen_dir)
@@ -479,18 +534,20 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         seconds=time.monotonic() - started,
         index_bytes=generations.folder_size(gen_dir), sources=list(plan.sources),
         articles_deleted=0 if plan.full else plan.articles_deleted,
-        rebuilt_because=plan.damaged, merged=merged)
+        rebuilt_because=plan.damaged, merged=merged, stage_seconds=dict(stages.seconds))
 
 
 def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_Written",
-                       gazetteer: Gazetteer) -> dict:
+                       gazetteer: Gazetteer, stages: Stages, workers: int) -> dict:
     """The columns, posting store and places table, then the manifest with the checksums of
     every file written before it."""
     files = _manifest_files(plan, written)
-    write_columns(ix, gen_dir)
-    write_posting_store(ix, gen_dir)
+    stages.begin("column files and posting store")
+    _write_columns_and_posting_store(ix, gen_dir, workers)
+    stages.begin("places table")
     generations.write_json_atomically(gen_dir / generations.PLACES,
                                       _places_table(ix, plan, gazetteer))
+    stages.begin("checksums")
     manifest = {
         "generation": number,
         "schema_version": SCHEMA_VERSION,
@@ -504,6 +561,36 @@ def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_W
     }
     generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
     return manifest
+
+
+def _kept_readings(plan: _Plan) -> ReadingCounts:
+    """The serving generation's reading counts of the files this build does not read again."""
+    if plan.full or plan.base is None:
+        return ReadingCounts()
+    return ReadingCounts.read(plan.base / READINGS_FILE).keep_only(map(str, plan.unchanged))
+
+
+def _write_columns_and_posting_store(ix, gen_dir: Path, workers: int) -> None:
+    """The column files and the posting store. Both only read the committed index, so with
+    more than one worker a forked child writes the first stored field (text: most of the
+    store's time) while this process writes the columns and the other fields."""
+    fields = store_fields(ix)
+    if workers < 2 or not fields:
+        write_columns(ix, gen_dir)
+        write_posting_store(ix, gen_dir)
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                             initializer=bind_child_to_build, initargs=(os.getpid(),)) as child:
+        first = child.submit(_field_store_of, str(gen_dir), fields[0])
+        write_columns(ix, gen_dir)
+        rest = {name: write_field_store(ix, name, gen_dir) for name in fields[1:]}
+        terms = {fields[0]: first.result(), **rest}
+    write_store_meta(gen_dir, terms)
+
+
+def _field_store_of(gen_dir: str, fieldname: str) -> list[str]:
+    """`write_field_store` in a child process, which opens the committed index itself."""
+    return write_field_store(open_mapped_index(gen_dir), fieldname, Path(gen_dir))
 
 
 def _check_room_to_copy(index_dir: Path, base: Path) -> None:
@@ -532,13 +619,14 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def _merge_if_many_deleted(ix) -> bool:
+def _merge_if_many_deleted(ix, stages: Stages) -> bool:
     """Merge every segment into one when deleted documents pass MERGE_DELETED_SHARE of those
     on disk: Whoosh keeps a deleted document's postings until its segment is merged."""
     on_disk = ix.doc_count_all()
     if not on_disk or on_disk - ix.doc_count() <= MERGE_DELETED_SHARE * on_disk:
         return False
-    ix.optimize()
+    stages.begin("merging segments")
+    ix.writer(compound=False).commit(optimize=True)  # as the writers write: mapped, not copied
     return True
 
 
@@ -567,10 +655,10 @@ def _start_generation(plan: _Plan, gen_dir: Path):
     not synced here: `generations.switch_to` syncs every file of the finished folder once)."""
     if plan.full:
         gen_dir.mkdir(parents=True)
-        return whoosh_index.create_in(str(gen_dir), build_schema())
+        return create_mapped_index(gen_dir, build_schema())
     shutil.copytree(plan.base, gen_dir,
                     ignore=shutil.ignore_patterns(generations.MANIFEST, generations.PLACES, ".*"))
-    return whoosh_index.open_dir(str(gen_dir))
+    return open_mapped_index(gen_dir, readonly=False)
 
 
 @dataclass
@@ -583,7 +671,7 @@ class _Written:
 
 
 def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
-           progress: Callable[[Progress], None] | None) -> _Written:
+           progress: Callable[[Progress], None] | None, stages: Stages) -> _Written:
     written = _Written(skipped=list(plan.bad_names))
     taken_ids = _article_ids_kept(plan)
     workers = settings.workers if _paragraphs_to_write(plan) >= MULTIPROCESS_MIN_PARAGRAPHS else 1
@@ -622,6 +710,9 @@ def _write(ix, plan: _Plan, settings: Settings, gazetteer: Gazetteer,
                 paragraphs=written.paragraphs, path=path)
             if progress:
                 progress(done)
+        # Leaving the block commits: the writers index what is still queued and write their
+        # segments (a third of a build's time, after every byte has been read).
+        stages.begin("finishing the index segments")
     return written
 
 

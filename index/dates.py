@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# The shape of an ISO day, whatever follows it (a time, a zone).
+_ISO_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # How far ahead of the article a date written without its year may lie.
 FUTURE_HORIZON_DAYS = 120
 _MONTHS = {
@@ -68,6 +70,14 @@ class MentionedDate:
         return {"date": self.term, "granularity": self.granularity,
                 "year_inferred": self.year_inferred, "start": self.start, "end": self.end,
                 "text": self.surface}
+
+
+def unreadable_date(written: str) -> str:
+    """Why an article's date as written gave no day, for the build's summary: a `YYYY-MM-DD`
+    that names no day of the calendar ('2020-02-30') is told apart from a date of another shape."""
+    if _ISO_SHAPE.match(written.strip()):
+        return f"date {written!r} is not a calendar date"
+    return f"date {written!r} is not YYYY-MM-DD"
 
 
 def period_days(year: int, month: int | None = None, day: int | None = None) -> tuple[dt.date, dt.date]:

@@ -100,6 +100,25 @@ class ReindexLock:
         return LockHolder(survivors[0], written.host, written.started, left_by=written.pid)
 
 
+def is_held(index_dir: Path) -> bool:
+    """Whether a reindex (or a publish) holds the lock of `index_dir` now (`ReindexLock.holder`
+    says who). Writes nothing: a shared lock taken for a moment tells a held lock from the
+    holder's file a killed process left."""
+    try:
+        fd = os.open(Path(index_dir) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def bind_child_to_build(parent_pid: int) -> None:
     """Called first in a child process of a build: the child dies with its parent (Linux's
     PR_SET_PDEATHSIG; a no-op elsewhere) and drops its inherited copy of the lock descriptor, so
@@ -111,6 +130,9 @@ def bind_child_to_build(parent_pid: int) -> None:
         pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
+    # Ctrl-C reaches the whole foreground process group; the build alone answers it (it stops
+    # its children and removes its folder), so a child neither stops early nor prints a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for fd, target in _open_files(os.getpid()):
         if Path(target).name == LOCK_NAME:
             os.close(fd)

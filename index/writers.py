@@ -23,7 +23,9 @@ class ArticleWriter:
     """One-process writer: annotate and add each article's paragraphs in this process."""
 
     def __init__(self, ix, gazetteer: Gazetteer, limitmb: int):
-        self._writer = ix.writer(limitmb=limitmb)
+        # Separate segment files, not one compound file: the read side maps them, shared
+        # (index/store/whoosh_private.MappedStorage).
+        self._writer = ix.writer(limitmb=limitmb, compound=False)
         self._gazetteer = gazetteer
 
     def add_article(self, article: Article) -> None:

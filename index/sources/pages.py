@@ -14,6 +14,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from index.dates import unreadable_date
 from index.model import Article, Skip
 from index.sources.text import blank_line_paragraphs, clean, decode_page, iso_day
 
@@ -68,7 +69,7 @@ def page_article(page: Page) -> Article | Skip:
         id=page.article_id, title=title, date=day,
         author=clean(document.author or ""), dateline="", url=page.url or document.url or "",
         source_path=page.source_path, paragraphs=paragraphs, language=page_language(html),
-        date_problem=f"date {written!r} is not YYYY-MM-DD" if written and day is None else "",
+        date_problem=unreadable_date(written) if written and day is None else "",
     )
 
 

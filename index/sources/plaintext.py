@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from index.dates import unreadable_date
 from index.model import Article, Skip
 from index.sources.text import blank_line_paragraphs, clean, file_article_id, iso_day
 
@@ -26,7 +27,7 @@ def parse(text: str, source_path: str) -> tuple[list[Article], list[Skip]]:
     article = Article(
         id=file_article_id(source_path), title="", date=date, author=author, dateline="", url="",
         source_path=source_path, paragraphs=paragraphs,
-        date_problem=f"date {when!r} is not YYYY-MM-DD" if when and date is None else "",
+        date_problem=unreadable_date(when) if when and date is None else "",
     )
     return [article], []
 

@@ -110,17 +110,22 @@ def remove_leftover_generations(index_dir: Path) -> list[Path]:
     has no manifest (a build dies before writing it) or is numbered above the pointed one (built
     but never switched to). Only a caller holding the reindex lock may call this, so that no
     running build's folder is taken; a folder a server reads is left (see `remove_if_unread`)."""
-    pointed = pointed_generation(index_dir)
-    above = generation_number(pointed) if pointed is not None else 0
     removed = []
-    for folder in existing_generations(index_dir):
-        if folder == pointed:
-            continue
-        leftover = generation_number(folder) > above or not (folder / MANIFEST).is_file()
-        if leftover and remove_if_unread(folder):
+    for folder in unfinished_generations(index_dir):
+        if remove_if_unread(folder):
             log.info("removed %s, left by a build that did not finish", folder)
             removed.append(folder)
     return removed
+
+
+def unfinished_generations(index_dir: Path) -> list[Path]:
+    """The gen-<n> folders a build is writing now or left unfinished: every one but the pointed
+    one that has no manifest or is numbered above the pointed one (never switched to)."""
+    pointed = pointed_generation(index_dir)
+    above = generation_number(pointed) if pointed is not None else 0
+    return [folder for folder in existing_generations(index_dir)
+            if folder != pointed
+            and (generation_number(folder) > above or not (folder / MANIFEST).is_file())]
 
 
 def remove_stale_generations(index_dir: Path, keep: set[Path]) -> list[Path]:

@@ -273,18 +273,44 @@ class PostingStore:
         positions = Positions(arrays["position_starts"][start:end + 1], arrays["positions"])
         return Postings(arrays["ids"][start:end], arrays["tf"][start:end], blocks, positions)
 
+    def document_count(self, fieldname: str, text: str) -> int | None:
+        """How many paragraphs hold the stored word, or None when the store does not hold it:
+        two numbers read from the map, where `get` slices eight arrays (significant words ask
+        this of hundreds of words per request)."""
+        terms, arrays = self._fields.get(fieldname, ({}, None))
+        i = terms.get(text)
+        if i is None:
+            return None
+        starts = arrays["starts"]
+        return int(starts[i + 1]) - int(starts[i])
+
 
 def write_posting_store(ix, gen_dir: Path, min_df: int = STORE_MIN_DF) -> None:
     """Write the store of the committed index `ix` into `gen_dir`: for each of STORE_FIELDS,
     the postings, positions and block places of every word found in at least `min_df` paragraphs, in
     term order. Each word's arrays go to disk as they are read (`_SpilledArray`), so the build
     holds one word's postings at a time, not a field's; each file is renamed into place when
-    it is whole, as the columns are. The build calls this before it checksums the generation."""
-    meta: dict = {"format": STORE_FORMAT, "min_df": min_df, "fields": {}}
+    it is whole, as the columns are. The build calls this before it checksums the generation
+    (or, to use both cores, `write_field_store` per field and then `write_store_meta`)."""
+    terms = {name: write_field_store(ix, name, gen_dir, min_df) for name in store_fields(ix)}
+    write_store_meta(gen_dir, terms, min_df)
+
+
+def store_fields(ix) -> list[str]:
+    """The STORE_FIELDS the index's schema has."""
+    return [name for name in STORE_FIELDS if name in ix.schema]
+
+
+def write_field_store(ix, fieldname: str, gen_dir: Path, min_df: int = STORE_MIN_DF) -> list[str]:
+    """Write one field's arrays (fields are independent: each may be written by its own
+    process); returns the words stored, in term order, for `write_store_meta`."""
     with ix.reader() as reader:
-        for fieldname in STORE_FIELDS:
-            if fieldname in reader.schema:
-                meta["fields"][fieldname] = _write_field_store(reader, fieldname, min_df, Path(gen_dir))
+        return _write_field_store(reader, fieldname, min_df, Path(gen_dir))
+
+
+def write_store_meta(gen_dir: Path, terms: dict[str, list[str]], min_df: int = STORE_MIN_DF) -> None:
+    """The store's `postings.json`, written last: each field's words, in term order."""
+    meta = {"format": STORE_FORMAT, "min_df": min_df, "fields": terms}
     write_atomically(Path(gen_dir) / STORE_META, lambda f: f.write(json.dumps(meta).encode("utf-8")))
 
 

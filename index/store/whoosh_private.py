@@ -1,15 +1,17 @@
 """The one module that uses Whoosh's private API; whoosh3 is pinned to one exact version for it.
 
-Three things the public API does too slowly or not at all: reading a term's posting blocks whole
-(the matcher API costs a Python call per posting), re-reading one block to gather positions, and
+Four things the public API does too slowly or not at all: reading a term's posting blocks whole
+(the matcher API costs a Python call per posting), re-reading one block to gather positions,
 MpWriter's job-file protocol, so that sub-writers can annotate articles instead of receiving
-finished documents. `tests/unit/test_whoosh_private.py`
+finished documents, and opening an index's files as shared memory maps (whoosh3 copies every
+file of a compound segment into each searcher's own memory). `tests/unit/test_whoosh_private.py`
 checks each against the public API on a real index; `tests/unit/test_imports.py` fails when a
 private name of a third party is used anywhere else.
 """
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import pickle
 import queue
@@ -18,6 +20,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
@@ -26,6 +30,8 @@ _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 # A job item: (_ITEM, the item). MpWriter's own items are documents with other codes.
 _ITEM = 1
+# The extension of a compound segment file.
+_COMPOUND = ".seg"
 # How often a full job queue is re-checked for dead sub-writers.
 _QUEUE_POLL_SECONDS = 1.0
 
@@ -89,6 +95,43 @@ def block_at(leaf: W3LeafMatcher, offset: int) -> tuple[np.ndarray, list]:
     return np.asarray(leaf._ids, dtype=np.int64), leaf._values
 
 
+class MappedStorage(FileStorage):
+    """A FileStorage whose files, opened for reading, are memory maps of the files on disk.
+
+    whoosh3 reads a compound segment (`.seg`) through a map but wraps each file inside it in a
+    BytesIO, a private copy per searcher (about 120 MB each on the Reuters index). Builds
+    therefore write separate segment files (`compound=False`), and this storage hands each one
+    out as a StructFile over a map of the file: a reader's `read` copies just the bytes asked
+    for, and the pages are the page cache's, shared by every worker process (they count in each
+    one's resident set, but only once in their proportional sets, and the kernel may drop them).
+    The TOC (which Whoosh asks for with `mapped=False`), empty files and the compound segments
+    of older builds (which whoosh3 maps itself) are opened as FileStorage opens them. Whoosh
+    never rewrites a file once written, so a build may map the files it reads back as well
+    (the lengths a segment's postings are written with, the segments a merge reads).
+    """
+
+    def __init__(self, path, readonly: bool = True):
+        super().__init__(str(path), readonly=readonly)
+
+    def open_file(self, name, mapped=True, **kwargs):
+        path = self._fpath(name)
+        if not mapped or name.endswith(_COMPOUND) or os.path.getsize(path) == 0:
+            return super().open_file(name, **kwargs)
+        with open(path, "rb") as f:
+            # ACCESS_READ maps share pages; the map keeps its own descriptor, so f may close.
+            return StructFile(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name=name, **kwargs)
+
+
+def open_mapped_index(path, readonly: bool = True):
+    """The index in folder `path`, its files read through MappedStorage."""
+    return MappedStorage(path, readonly).open_index()
+
+
+def create_mapped_index(path, schema):
+    """A new empty index in folder `path` that reads its files back through MappedStorage."""
+    return MappedStorage(path, readonly=False).create_index(schema)
+
+
 class ItemJobWriter(MpWriter):
     """Whoosh's MpWriter whose job files carry items of ours, each turned into documents by
     `item_documents` inside the sub-writer processes (so both cores share that work, not only
@@ -102,7 +145,9 @@ class ItemJobWriter(MpWriter):
 
     def __init__(self, ix, procs: int, limitmb: int, item_documents: Callable[[object], Iterable[dict]],
                  on_start: Callable[[int], None]):
-        super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, batchsize=64)
+        # compound=False: separate segment files, which MappedStorage shares between readers.
+        super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, batchsize=64,
+                         compound=False)
         self._item_documents = item_documents
         self._on_start = on_start
 

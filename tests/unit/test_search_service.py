@@ -308,7 +308,7 @@ def test_places_limit_outside_1_to_100_is_an_error_naming_limit(service, limit):
 
 def test_an_index_that_cannot_be_opened_is_reported_without_its_folder(tmp_path):
     index_dir = built_index(tmp_path)
-    for segment_file in (index_dir / "gen-1").glob("*.seg"):
+    for segment_file in (index_dir / "gen-1").glob("MAIN_*.*"):
         segment_file.write_bytes(b"not a segment")
     with pytest.raises(NoIndexError) as e:
         SearchService(index_dir).search({"q": "coffee"})
@@ -372,7 +372,7 @@ def next_generation(tmp_path, index_dir, articles):
 
 def truncate_segments(gen_dir) -> dict:
     """Cut every segment file of a generation in half; returns the original bytes."""
-    originals = {p: p.read_bytes() for p in gen_dir.glob("*.seg")}
+    originals = {p: p.read_bytes() for p in gen_dir.glob("MAIN_*.*")}  # a segment's separate files
     assert originals, f"no segment files in {gen_dir}"
     for path, data in originals.items():
         path.write_bytes(data[:len(data) // 2])

@@ -137,4 +137,4 @@ def test_a_date_line_with_an_unreadable_date_is_undated_with_the_problem_said(tm
     path.write_text(" date 2021-04-31 By Someone\n\nText.\n")
     (article,), _ = read_source(path)
     assert (article.date, article.author) == (None, "Someone")
-    assert article.date_problem == "date '2021-04-31' is not YYYY-MM-DD"
+    assert article.date_problem == "date '2021-04-31' is not a calendar date"
