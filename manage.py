@@ -1,4 +1,4 @@
-"""News Search command line: `reindex`, `status`, `search`, `places`, `serve`.
+"""News Search command line: `reindex`, `status`, `search`, `places`, `serve`, `publish`.
 
 A thin click layer: each command turns its options into a Settings object and one call into
 `index/` or `search/`, then prints the result. No logic of its own lives here.
@@ -7,23 +7,29 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from cli.explain import article_day, places_and_dates, places_and_dates_json
+from cli.export_progress import ExportProgress, write_export
+from cli.messages import (one_line_when_stopped, option_message, publish_lines, publish_outcome,
+                          reindex_outcome)
+from cli.reindex_progress import progress_printer
 from cli.terminal import readable_results
-from index.build import Progress, ReindexError, StrictFailure, index_status, reindex
+from index.build import ReindexError, StrictFailure, index_status, reindex
 from index.lock import LockHolder, LockTimeout
 from index.places import Gazetteer
+from index.publish import PublishError, publish
 from index.settings import Settings
 from index.sources.names import printable
 from index.store.generations import serving_generation
 from search import NoIndexError, QueryError, SearchService
 from search.service import params
+from search.service.export import Exporter
 from search.web.server import server_for
 
 
@@ -64,8 +70,9 @@ def cli():
 def reindex_command(sources, removed, prune, index_dir, full, if_needed, workers, strict):
     """Read the archive and build a new index generation, then switch to it."""
     settings = _settings(index_dir=index_dir, workers=workers)
-    report = _reindex_or_exit(settings, full=full, if_needed=if_needed, strict=strict,
-                              sources=sources or None, remove_sources=removed, prune=prune)
+    with one_line_when_stopped(lambda: reindex_outcome(settings.index_dir)):
+        report = _reindex_or_exit(settings, full=full, if_needed=if_needed, strict=strict,
+                                  sources=sources or None, remove_sources=removed, prune=prune)
     for line in report.summary_lines():
         _say(line)
 
@@ -73,7 +80,8 @@ def reindex_command(sources, removed, prune, index_dir, full, if_needed, workers
 def _reindex_or_exit(settings: Settings, **options):
     """`reindex(...)`, with every failure the operator can act on as one `Error:` line."""
     try:
-        return reindex(settings, progress=_progress_printer(), on_wait=_say_waiting, **options)
+        show = progress_printer(lambda line: _say(line, err=True))
+        return reindex(settings, progress=show, on_stage=show, on_wait=_say_waiting, **options)
     except FileNotFoundError as e:
         raise click.ClickException(printable(f"{e}. Check the --source path.")) from None
     except (LockTimeout, ReindexError) as e:
@@ -92,6 +100,26 @@ def status_command(index_dir):
         _say(line)
 
 
+@cli.command(name="publish")
+@click.option("--to", "target", required=True, metavar="PATH|HOST:PATH",
+              help="The replica's index folder, here or on another host (rsync over ssh; the "
+                   "host needs rsync and this project for its python3).")
+@index_dir_option
+@click.option("--remote-python", default="python3", show_default=True,
+              help="The replica host's Python that imports this project (HOST:PATH only).")
+def publish_command(target, index_dir, remote_python):
+    """Copy the serving generation to a replica and switch it there (checked on arrival)."""
+    settings = _settings(index_dir=index_dir)
+    with one_line_when_stopped(lambda: publish_outcome(target)):
+        try:
+            report = publish(settings.index_dir, target, lock_timeout=settings.lock_timeout,
+                             on_wait=_say_waiting, remote_python=remote_python)
+        except (PublishError, LockTimeout) as e:
+            raise click.ClickException(printable(str(e))) from None
+    for line in publish_lines(report):
+        _say(line)
+
+
 def _say(text: str, err: bool = False) -> None:
     """Print a line that may hold an archive file's name: control characters and bytes that
     are not UTF-8 are shown escaped, never sent raw to the terminal or the log."""
@@ -100,43 +128,6 @@ def _say(text: str, err: bool = False) -> None:
 
 def _say_waiting(holder: LockHolder) -> None:
     click.echo(f"Another reindex is running ({holder.describe()}); waiting for it…", err=True)
-
-
-def _progress_printer(interactive: bool | None = None, seconds_between_lines: float = 10.0):
-    """A tqdm bar of bytes read, with articles and the time left, on a terminal; plain lines
-    when output is piped or logged: one per finished file, and one every
-    `seconds_between_lines` while a large file is read."""
-    interactive = sys.stderr.isatty() if interactive is None else interactive
-    bar = None
-    files_done = 0
-    last_line = started = time.monotonic()
-
-    def show(p: Progress) -> None:
-        nonlocal bar, files_done, last_line
-        if interactive:
-            if bar is None:
-                bar = tqdm(total=p.bytes_total, unit="B", unit_scale=True,
-                           desc="reading", file=sys.stderr, dynamic_ncols=True)
-            bar.set_postfix_str(f"{p.files_done}/{p.files_total} files, {p.articles:,} articles",
-                                refresh=False)
-            bar.update(p.bytes_done - bar.n)
-            if p.files_done == p.files_total:
-                bar.close()
-            return
-        now = time.monotonic()
-        if p.files_done > files_done:
-            files_done = p.files_done
-            _say(f"indexed {p.files_done}/{p.files_total} files ({p.paragraphs:,} paragraphs): "
-                 f"{p.path}", err=True)
-        elif now - last_line >= seconds_between_lines and p.bytes_done:
-            left = (now - started) * (p.bytes_total - p.bytes_done) / p.bytes_done
-            _say(f"read {p.bytes_done / max(p.bytes_total, 1):.0%} of "
-                 f"{tqdm.format_sizeof(p.bytes_total, 'B')} ({p.articles:,} articles), "
-                 f"about {tqdm.format_interval(left)} left: {p.path}", err=True)
-        else:
-            return
-        last_line = now
-    return show
 
 
 @cli.command(name="search")
@@ -158,8 +149,11 @@ def _progress_printer(interactive: bool | None = None, seconds_between_lines: fl
 @click.option("--expand", is_flag=True,
               help="Add related words (pseudo-relevance feedback) to --match any: hits may lack the query's words.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON body instead of a list.")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write every hit (no 10,000 cap) to FILE instead, with a progress bar: CSV for "
+                   "FILE.csv, JSON Lines for FILE.jsonl (the same rows as /api/export).")
 def search_command(query, index_dir, date_from, date_to, places, sort, page, page_size, group,
-                   mode, match, expand, as_json):
+                   mode, match, expand, as_json, export_path):
     """Search the index from the command line (the same search as /api/search)."""
     settings = _settings(index_dir=index_dir)
     params = {"q": query, "from": date_from, "to": date_to, "place": list(places), "sort": sort,
@@ -167,10 +161,16 @@ def search_command(query, index_dir, date_from, date_to, places, sort, page, pag
               "expand": "true" if expand else None}
     service = SearchService(settings.index_dir, settings)
     try:
+        if export_path is not None:
+            _export(service, {**params, "format": export_path.suffix.lstrip(".")}, export_path)
+            return
         body = service.search({k: v for k, v in params.items() if v not in (None, [])})
     except QueryError as e:
+        if e.param == "format":
+            raise click.BadParameter("the file's name must end in .csv or .jsonl",
+                                     param_hint="--export") from None
         hint = "QUERY" if e.param == "q" else f"--{e.param.replace('_', '-')}"
-        raise click.BadParameter(e.message, param_hint=hint) from None
+        raise click.BadParameter(option_message(e.param, e.message), param_hint=hint) from None
     except NoIndexError as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -180,6 +180,19 @@ def search_command(query, index_dir, date_from, date_to, places, sort, page, pag
         return
     for line in readable_results(body, bold=sys.stdout.isatty()):
         click.echo(line)
+
+
+def _export(service: SearchService, params: dict, path: Path) -> None:
+    """`search --export`: every hit written to `path`, progress on stderr, a summary line."""
+    started = time.monotonic()
+    export = Exporter(service).open({k: v for k, v in params.items() if v not in (None, [])})
+    progress = ExportProgress(export.total, lambda line: _say(line, err=True))
+    rows = write_export(export, path, progress)
+    if export.timed_out:
+        _say("The search hit its time limit: the file holds what it found in time; add words or "
+             "filters to narrow it.", err=True)
+    _say(f"Exported {rows:,} {'article' if export.grouped else 'paragraph'} row(s) from index "
+         f"generation {export.generation} to {path} in {time.monotonic() - started:.1f} s", err=True)
 
 
 @cli.command(name="places")
@@ -238,12 +251,15 @@ def serve_command(index_dir, host, port, workers, threads):
     if serving_generation(settings.index_dir) is None:
         click.echo(f"No index in {settings.index_dir} yet: building it from "
                    f"{', '.join(map(str, settings.sources))}…", err=True)
-        for line in _reindex_or_exit(settings).summary_lines():
+        with one_line_when_stopped(lambda: reindex_outcome(settings.index_dir)):
+            report = _reindex_or_exit(settings)
+        for line in report.summary_lines():
             _say(line, err=True)
     try:
         server = server_for(settings)
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
+        reason = os.strerror(e.errno) if e.errno else e.strerror  # not Python's "(while …)"
+        raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {reason}; "
                                    "choose another --port") from None
     workers = f" with {settings.serve_workers} worker processes" if settings.serve_workers > 1 else ""
     click.echo(f"Serving {settings.index_dir} on {server.url}{workers} (Ctrl-C stops)", err=True)

@@ -15,11 +15,21 @@ class QueryError(Exception):
 
 
 class NotFoundError(Exception):
-    """No article with that id (HTTP 404)."""
+    """No article (or paragraph) with that id (HTTP 404); `param` names the parameter that
+    gave the id, when a parameter did (`like`), rather than the path."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 class BusyError(Exception):
     """Every search slot of this process stayed taken for the whole wait (HTTP 503)."""
+
+
+class ExportBusyError(BusyError):
+    """This process is already streaming an export: one at a time, so that exports never
+    crowd out searches (HTTP 503, retried later than a busy search)."""
 
 
 class NoIndexError(Exception):

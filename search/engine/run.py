@@ -13,14 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh import index as whoosh_index
 
 from index.dates import period_days
 from index.store.postings import EMPTY_IDS
 from index.store.postings import PostingStore
 from index.store.schema import MENTIONED, TEXT, term_text
+from index.store.whoosh_private import open_mapped_index
 from search.engine.doc_values import Columns
 from search.engine.posting_cache import PostingCache
+from search.engine.similar import Story, more_like_this
 from search.engine.suggest import SPELLING_FIELD, corrected_query
 from search.engine.syntax import advanced_parser, advanced_tree, simple_query
 from search.engine.tree import Context, Everything, Match
@@ -75,15 +76,16 @@ class Generation:
     request borrows one with `searcher()` and gives it back. A generation never changes once
     served, so its searchers never need `refresh()`: a new generation is a new `Generation`.
 
-    At most `max_searchers` are open (further requests wait for one): each whoosh3 searcher
-    keeps private in-memory copies of the segment files it reads (about 120 MB on the Reuters
-    index), so the pool, not the columns, decides a server process's memory.
+    At most `max_searchers` are open (further requests wait for one). The index's files are read
+    through shared memory maps (`MappedStorage`): a searcher costs its open files and caches,
+    not a copy of the segments, so every searcher and worker process shares one copy of the
+    index in the page cache.
     """
 
     def __init__(self, path, manifest: dict, max_searchers: int | None = None):
         self.path = path
         self.manifest = manifest
-        self.index = whoosh_index.open_dir(str(path))
+        self.index = open_mapped_index(path)
         self.schema = self.index.schema
         self.analyzer = self.schema[TEXT].analyzer
         self._lock = threading.Lock()
@@ -229,11 +231,13 @@ class Request:
     place_ids: tuple[str, ...] = ()
     relax: bool = True
     expand: bool = False      # RM3 feedback for match=any (hits may then lack the query's words)
+    like: Story | None = None  # stories like this one instead of `q` (search.engine.similar)
 
 
 def run(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> Outcome:
     """Evaluate one request: matches after filters, their order, grouping, and what to mark."""
-    sort = "newest" if not request.q and request.sort == "relevance" else request.sort
+    browsing = not request.q and request.like is None
+    sort = "newest" if browsing and request.sort == "relevance" else request.sort
     ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup,
                   scores_matter=sort == "relevance")
     allowed = ctx.allowed = _filter_mask(gen, ctx, request)
@@ -271,6 +275,9 @@ def count(gen: Generation, searcher, request: Request, time_limit: float, place_
 
 def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: bool = True):
     """The request's query tree; `ranked=False` keeps only what decides membership."""
+    if request.like is not None:
+        return more_like_this(searcher, gen.analyzer, request.like, gen.columns.doc_count,
+                              request.group_by_article), None
     if not request.q:
         return Everything(), None
     if request.mode == "advanced":

@@ -27,6 +27,7 @@ from search.engine.facets import day_counts, month_counts, place_article_counts,
 from search.service.params import (MAX_NAME_CHARS, QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.service.placenames import PlaceDirectory
+from search.service.related import source_story
 from search.engine.snippets import marked_html, match_spans, snippet
 from search.service.switcher import Switcher
 
@@ -76,12 +77,14 @@ class SearchService:
 
     # ------------------------------------------------------------ public API
 
-    def search(self, params: Mapping[str, str | Sequence[str]]) -> dict:
+    def search(self, params: Mapping[str, str | Sequence[str]], similar_to: str | None = None) -> dict:
+        """One search; with `similar_to` (an article id) or `like` (a paragraph id), the
+        stories most like that one instead of a query's matches (search.service.related)."""
         started = time.perf_counter()
         p = parse_params(params)
         with self.using() as served, self.search_slot():
             place_ids = self.place_ids(served, p.places)
-            request = engine_request(p, place_ids)
+            request = engine_request(p, place_ids, source_story(served, p, similar_to))
             outcome = served.gen.search(request, self.settings.query_time_limit,
                                         served.directory.ids_for)
             rows = [int(row) for row in outcome.order[p.offset:p.offset + p.page_size]]
@@ -295,13 +298,14 @@ def _title_matches(title: str, analyzer, terms, seen: dict[str, list[list[int]]]
     return [list(s) for s in seen[title]]
 
 
-def engine_request(p: SearchParams, place_ids: list[str]) -> engine.Request:
+def engine_request(p: SearchParams, place_ids: list[str],
+                   like: engine.Story | None = None) -> engine.Request:
     return engine.Request(
         q=p.q, mode=p.mode, match_all=p.match == "all", sort=p.sort,
         group_by_article=p.group == "article", needed=p.offset + p.page_size,
         date_from=p.date_from, date_to=p.date_to,
         mentioned_from=p.mentioned_from, mentioned_to=p.mentioned_to,
-        place_ids=tuple(place_ids), expand=p.expand,
+        place_ids=tuple(place_ids), expand=p.expand, like=like,
     )
 
 

@@ -65,6 +65,8 @@ SEARCH_PARAMETERS = (
     # Repeated (`facets=place&facets=year`) or comma-separated.
     Parameter("facets", FACETS, repeatable=True),
     Parameter("expand", tuple(BOOLEANS), option="--expand"),
+    # A paragraph id: paragraphs like it instead of a query (search.service.related).
+    Parameter("like"),
 )
 KNOWN = tuple(p.name for p in SEARCH_PARAMETERS)
 REPEATABLE = tuple(p.name for p in SEARCH_PARAMETERS if p.repeatable)
@@ -95,6 +97,8 @@ class SearchParams:
     facets: tuple[str, ...] = DEFAULT_FACETS
     # Pseudo-relevance feedback: related words join the query, so hits may lack its words.
     expand: bool = False
+    # A paragraph id: rank paragraphs by how alike they are to it ("" = a query's search).
+    like: str = ""
 
     @property
     def offset(self) -> int:
@@ -108,7 +112,7 @@ class SearchParams:
             "mentioned_from": _iso(self.mentioned_from), "mentioned_to": _iso(self.mentioned_to),
             "place": list(place_ids), "sort": self.sort, "page": self.page,
             "page_size": self.page_size, "group": self.group, "facets": list(self.facets),
-            "expand": self.expand,
+            "expand": self.expand, "like": self.like or None,
         }
 
 
@@ -138,7 +142,20 @@ def parse_params(raw: RawParams) -> SearchParams:
         group=_choice(values, "group", GROUPS),
         facets=_facets(raw.get("facets")),
         expand=_boolean(values, "expand", False),
+        like=_like(values),
     )
+
+
+def _like(values: dict[str, str]) -> str:
+    """The paragraph id of `like`, which replaces the query: both at once is refused."""
+    like = values.get("like", "")
+    if like and values.get("q"):
+        raise QueryError("like", "like finds paragraphs like one paragraph, without a query; "
+                                 "give like or q, not both")
+    if len(like) > MAX_QUERY_CHARS:
+        raise QueryError("like", f"like is a paragraph id (the `id` of a hit), at most "
+                                 f"{MAX_QUERY_CHARS:,} characters long")
+    return like
 
 
 def day_range(value: str, param: str) -> tuple[dt.date, dt.date]:

@@ -20,14 +20,23 @@ from index.settings import Settings
 from search import SearchService
 from search.errors import REINDEX_COMMAND, NoIndexError, QueryError
 from search.service.params import RawParams
-from search.web import home, page
+from search.service.related import similar as similar_stories
+from search.web.derived import DerivedCache
+from search.web import home, page, worldmap
+from search.web import trends as trends_page
+from search.service import trends as trends_service
 from search.web.errors import FRAMEWORK_ERRORS, FRAMEWORK_PAGES, HANDLED, ClientLeft, failure
+from search.service.export import Exporter
+from search.service.significant import significant
+from search.web import feeds
+from search.web.export import export_response
 
 log = logging.getLogger(__name__)
 
 
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
+CSV_TYPE = "text/csv; charset=utf-8"
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 # A `%` that does not start a percent-escape.
 BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -62,7 +71,10 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
     openapi = OPENAPI_PATH.read_text(encoding="utf-8")
 
     pages = _Pages()
-    front = home.FrontPage(service)
+    outlines = worldmap.Outlines.load()
+    derived = DerivedCache()
+    front = home.FrontPage(service, outlines)
+    compare = trends_service.Trends(service)
 
     @app.get("/")
     @pages.html
@@ -70,7 +82,7 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
         params = query_params(request.query)
         if home.is_front(params):
             return home.front_view(front)
-        return page.search_view(service, params)
+        return page.search_view(service, params, outlines, derived)
 
     @app.get("/article/<article_id:path>")
     @pages.html
@@ -89,6 +101,25 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
             raise ClientLeft()
         return service.search(params)
 
+    # Before the article route, whose `:path` id would take `…/similar` as part of the id.
+    @app.get("/api/articles/<article_id:path>/similar")
+    @_json_api
+    def similar(article_id: str):
+        params = query_params(request.query)
+        if _client_left():
+            raise ClientLeft()
+        return similar_stories(service, article_id, params)
+
+    exporter = Exporter(service)  # one export at a time in this process
+
+    @app.get("/api/export")
+    @_json_api
+    def export():
+        params = query_params(request.query)
+        if _client_left():
+            raise ClientLeft()
+        return export_response(exporter, params)
+
     @app.get("/api/articles/<article_id:path>")
     @_json_api
     def article(article_id: str):
@@ -101,6 +132,45 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
         params = _only(query_params(request.query), ("prefix", "limit"))
         # The service checks the limit, so the API and in-process callers get the same 400.
         return service.places(prefix=_single(params, "prefix"), limit=_single(params, "limit") or 10)
+
+    @app.get("/api/trends")
+    @_json_api
+    def trends():
+        params = query_params(request.query)
+        body = compare.trends(params)
+        if trends_service.parse_trends_params(params).format == "csv":
+            disposition = f'attachment; filename="{trends_service.csv_file_name(body)}"'
+            return HTTPResponse(trends_service.csv_text(body), status=200,
+                                headers={"Content-Type": CSV_TYPE,
+                                         "Content-Disposition": disposition})
+        return body
+
+    @app.get("/trends")
+    @pages.html
+    def compare_page():
+        return trends_page.trends_view(compare, query_params(request.query))
+
+    @app.get("/api/significant-words")
+    @_json_api
+    def significant_words():
+        return significant(service, query_params(request.query))
+
+    @app.get("/api/suggestions")
+    @_json_api
+    def suggestions():
+        params = _only(query_params(request.query), ("q",))
+        return feeds.suggestions(service, _single(params, "q"))
+
+    @app.get("/feed")
+    @_json_api
+    def feed():
+        return HTTPResponse(feeds.atom_feed(service, query_params(request.query), _site()),
+                            status=200, headers={"Content-Type": feeds.ATOM_TYPE})
+
+    @app.get("/opensearch.xml")
+    def opensearch():
+        return HTTPResponse(feeds.opensearch_description(_site()), status=200,
+                            headers={"Content-Type": feeds.OPENSEARCH_TYPE})
 
     @app.get("/api/status")
     @_json_api
@@ -115,6 +185,12 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Bott
     @_json_api
     def healthz():
         return service.health()
+
+    @app.hook("before_request")
+    def forget_earlier_generation():
+        """A thread's last call may not have been a request (a caller using the service
+        directly): what it answered from must not name this request's generation."""
+        service.answered_from()
 
     @app.hook("after_request")
     def generation_header():
@@ -162,6 +238,12 @@ def _client_left() -> bool:
     return bool(disconnected and disconnected())
 
 
+def _site() -> str:
+    """This server's address as the client reached it (scheme and host), for absolute links."""
+    scheme, host = request.urlparts[:2]
+    return f"{scheme}://{host}"
+
+
 def _json_api(handler: Callable[..., dict]) -> Callable[..., HTTPResponse]:
     """Wrap a route that returns a dict: answer it as JSON, and every exception as an error.
 
@@ -171,7 +253,9 @@ def _json_api(handler: Callable[..., dict]) -> Callable[..., HTTPResponse]:
     @functools.wraps(handler)
     def route(*args, **kwargs) -> HTTPResponse:
         try:
-            return _json_response(handler(*args, **kwargs), 200)
+            answer = handler(*args, **kwargs)
+            # A route may answer in another format (trends as CSV) with a response of its own.
+            return answer if isinstance(answer, HTTPResponse) else _json_response(answer, 200)
         except HANDLED as e:
             found = failure(e, _no_index_message)
             return _error_response(found.kind.status, found.kind.code, found.message, found.param,
@@ -276,7 +360,7 @@ class _Pages:
         self.versions = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in files}
         self.assets = {name: f"/static/{name}?v={v}" for name, v in self.versions.items()}
         self.templates = {name: SimpleTemplate(name=name, lookup=[str(TEMPLATES_DIR)])
-                          for name in ("search", "article", "error")}
+                          for name in ("search", "article", "error", "trends")}
         # Rendered now, so that a broken template fails at start-up rather than on a request.
         self.internal_error_page = self.render(page.error_view(
             500, "Something went wrong", INTERNAL_ERROR_MESSAGE, "Try again in a moment."))

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from search.errors import BusyError, NoIndexError, NotFoundError, QueryError
+from search.errors import BusyError, ExportBusyError, NoIndexError, NotFoundError, QueryError
 
 # How long a client should wait before asking again while no index exists: a first build of
 # the sample archive takes seconds, of a large archive minutes.
 RETRY_AFTER_SECONDS = 30
 # How long a client should wait when every search slot of the process was taken.
 BUSY_RETRY_AFTER_SECONDS = 1
+# How long a client should wait when the process is already streaming an export (which
+# takes seconds to minutes).
+EXPORT_RETRY_AFTER_SECONDS = 10
 # The status of a search skipped because its client had gone (nginx's convention): only logs
 # ever see it.
 CLIENT_CLOSED = 499
@@ -43,6 +46,9 @@ ERRORS: dict[type[Exception], ErrorKind] = {
     NoIndexError: ErrorKind(503, "no_index", "No search index yet",
                             "The search page answers as soon as the index is built.",
                             retry_after=RETRY_AFTER_SECONDS),
+    ExportBusyError: ErrorKind(503, "export_busy", "Busy exporting",
+                               "Start the download again in a few seconds.",
+                               retry_after=EXPORT_RETRY_AFTER_SECONDS, page_ends="."),
     BusyError: ErrorKind(503, "busy", "Busy", "Reload the page in a moment.",
                          retry_after=BUSY_RETRY_AFTER_SECONDS, page_ends="."),
     ClientLeft: ErrorKind(CLIENT_CLOSED, "client_closed_request", "Client closed request"),
@@ -81,6 +87,8 @@ def failure(error: Exception, no_index_message) -> Failure:
     kind = next(ERRORS[t] for t in type(error).__mro__ if t in ERRORS)
     if isinstance(error, QueryError):
         return Failure(kind, error.message, error.param)
+    if isinstance(error, NotFoundError):
+        return Failure(kind, str(error), error.param)
     if isinstance(error, NoIndexError):
         return Failure(kind, no_index_message(error))
     if isinstance(error, ClientLeft):

@@ -15,6 +15,7 @@ from search import SearchService
 from search.service.params import RawParams
 from search.web import page
 from search.web.timeline import month_label, timeline
+from search.web.worldmap import Outlines, world_map
 
 NEWEST = 5                 # stories listed
 TOP_PLACES = 10            # places and countries listed, each
@@ -49,8 +50,9 @@ def front_view(front: "FrontPage") -> page.View:
 class FrontPage:
     """The front page's data for the serving generation, made on first use after a switch."""
 
-    def __init__(self, service: SearchService):
+    def __init__(self, service: SearchService, outlines: Outlines | None = None):
         self._service = service
+        self._outlines = outlines or Outlines.load()
         self._lock = threading.Lock()
         self._made: tuple[object, dict] | None = None
 
@@ -62,12 +64,12 @@ class FrontPage:
             return made[1]
         with self._lock:
             if self._made is None or self._made[0] != key:
-                self._made = (key, front_page(self._service, status))
+                self._made = (key, front_page(self._service, status, self._outlines))
             return self._made[1]
 
 
-def front_page(service: SearchService, status: dict) -> dict:
-    """What the front page shows of the archive `status` describes."""
+def front_page(service: SearchService, status: dict, outlines: Outlines) -> dict:
+    """What the front page shows of the archive `status` describes, with its world map."""
     body = service.search({"q": "", "group": "article", "sort": "newest",
                            "facets": "place,country,month,year", "page_size": str(TITLES_READ)})
     facets = body["facets"]
@@ -80,6 +82,8 @@ def front_page(service: SearchService, status: dict) -> dict:
         "first": month_label(dated[0]) if dated else None,
         "last": month_label(dated[-1]) if dated else None,
         "timeline": _timeline(facets),
+        "map": world_map(outlines, countries, facets.get("place", []),
+                         lambda pid: _href([("place", pid)]), set(), "article"),
         "places": [_place_link(row) for row in places[:TOP_PLACES]],
         "countries": [_place_link(row) for row in countries[:TOP_PLACES]],
         "newest": [_story(hit) for hit in body["hits"][:NEWEST]],

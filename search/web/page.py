@@ -15,10 +15,14 @@ from urllib.parse import quote, urlencode
 
 from search import SearchService
 from search.engine.snippets import marked_html
-from search.errors import QueryError
+from search.errors import BusyError, QueryError
 from search.service.params import (MAX_PAGE_SIZE, MAX_RESULT_WINDOW, RawParams, SearchParams,
                                    day_range)
+from search.service.related import similar as similar_stories
+from search.service.significant import PAGE_SAMPLE_SIZE, significant
 from search.web.timeline import month_label, timeline
+from search.web.derived import DerivedCache
+from search.web.worldmap import Outlines, world_map
 
 # Query parameters as the web layer hands them over: a string, or a list when repeated.
 # A request's non-empty parameter values, every name a list.
@@ -43,6 +47,8 @@ PAGE_DEFAULTS = {"sort": "relevance", "match": "all", "group": "article", "mode"
 HIDDEN_FIELDS = ("mentioned_from", "mentioned_to", "page_size")
 PAGE_WINDOW = 2          # numbered page links on each side of the current one
 LEAD_CHARS = 110         # an untitled article is named by the start of its first paragraph
+RELATED_STORIES = 5      # the article view's "Related stories"
+ABOUT_WORDS = 15         # "What these results are about": the most significant words shown
 MAX_BACK_CHARS = 4000    # a results query string carried into the article view
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -59,13 +65,18 @@ class View:
 
 # ---------------------------------------------------------------- routes' views
 
-def search_view(service: SearchService, params: RawParams) -> View:
-    """GET /: the empty form, the form again with a 400 beside the bad field, or results."""
+def search_view(service: SearchService, params: RawParams, outlines: Outlines,
+                derived: DerivedCache) -> View:
+    """GET /: the empty form, the form again with a 400 beside the bad field, or results;
+    the results' map and significant words are made once per generation and query (`derived`)."""
     state = _state(params)
     if not state:
         return View(200, "search", {**_form(state), "results": None,
                                     "archive": service.status(), "page_title": "News Search"})
     beyond = _page_beyond_window(state)
+    # Read before searching: should the search switch to a newer generation, the map drawn
+    # from it is kept under the old number, which no later search asks for.
+    generation = service.serving_number()
     try:
         if beyond is None:
             body = service.search(_service_params(state))
@@ -77,8 +88,13 @@ def search_view(service: SearchService, params: RawParams) -> View:
         return View(400, "search", {**_form(state, e), "results": None, "archive": None,
                                     "page_title": "Fix the search – News Search"})
     q = body["query"]["q"]
+    # A search cut off by its time limit counted only part of the archive: nothing is kept.
+    kept = generation is not None and not body.get("timed_out")
+    made = derived.get((generation, _href(state, {})) if kept else None,
+                       lambda: {"map": _map(outlines, state, body),
+                                "about": _about(service, state, body)})
     return View(200, "search", {**_form(state, names=_place_names(body)),
-                                "results": _results(state, body),
+                                "results": {**_results(state, body), **made},
                                 "archive": None,
                                 "page_title": f"{q or 'Browsing the archive'} – News Search"})
 
@@ -108,6 +124,7 @@ def article_view(service: SearchService, article_id: str, params: RawParams) -> 
         "paragraphs": [{"anchor": f"p{p['para']}", "html": p["html"]}
                        for p in article["paragraphs"]],
         "q": q, "back_url": back_url,
+        "related": _related(service, article_id),
     })
 
 
@@ -238,6 +255,9 @@ def _results(state: State, body: dict) -> dict:
         "places": _facet(state, body["facets"].get("place", []), exclude=_ids(body["facets"].get("country", []))),
         "countries": _facet(state, body["facets"].get("country", []), exclude=set()),
         "timeline": _timeline(state, body["facets"]),
+        "trends_href": _trends_href(state) if query["q"] else None,
+        "feed_href": _feed_href(state),
+        "downloads": _downloads(state) if body["total"] else [],
         "pages": pagination(state, body["page"], body["page_size"], body["total"]),
         "past_end": _past_end(state, body) if body["total"] and not hits else None,
         "empty": [] if hits or body["total"] else _empty_state(state, body),
@@ -348,6 +368,55 @@ def _timeline(state: State, facets: dict) -> dict | None:
             "max_count": drawn.max_count, "first": bars[0]["label"], "last": bars[-1]["label"]}
 
 
+def _map(outlines: Outlines, state: State, body: dict) -> dict | None:
+    """The world map of the country and place facets, each shape a link adding its place."""
+    places = state.get("place", [])
+    return world_map(outlines, body["facets"].get("country", []), body["facets"].get("place", []),
+                     lambda pid: _href(state, {"place": places + [pid]}),
+                     set(places) | set(body["query"]["place"]),
+                     "article" if body["query"]["group"] == "article" else "paragraph")
+
+
+def _about(service: SearchService, state: State, body: dict) -> list[dict]:
+    """"What these results are about": the results' significant words (search.service.
+    significant), each a link adding it to the query; none without a query or hits, or while
+    every search slot of the process is taken (the results are still worth showing)."""
+    q = body["query"]["q"]
+    if not q or not body["hits"]:
+        return []
+    try:
+        found = significant(service, _service_params(state), size=ABOUT_WORDS,
+                            sample=PAGE_SAMPLE_SIZE)
+    except BusyError:
+        return []
+    return [{"word": w["word"], "count": w["count"], "href": _href(state, {"q": [f"{q} {w['word']}"]})}
+            for w in found["words"]]
+
+
+def _feed_href(state: State) -> str:
+    """The Atom feed (search.web.feeds) of this search: its newest hits, whatever the page."""
+    kept = {name: values for name, values in state.items()
+            if name not in ("page", "page_size", "sort", "facets")}
+    return "/feed" + _href(kept, {}).removeprefix("/")
+
+
+def _trends_href(state: State) -> str:
+    """The "Compare over time" page (search.web.trends) for this search's query and filters."""
+    kept = {name: state[name] for name in ("q", "from", "to", "place", "mode", "match", "group")
+            if name in state}
+    return "/trends" + _href(kept, {}).removeprefix("/")
+
+
+def _downloads(state: State) -> list[dict]:
+    """"Download these results": this search's every hit (not this page's) from /api/export,
+    as CSV and as JSON Lines, grouped as the page shows them."""
+    kept = [(name, value) for name, values in _service_params(state).items()
+            if name not in ("page", "page_size", "facets")
+            for value in ([values] if isinstance(values, str) else values)]
+    return [{"label": label, "href": "/api/export?" + urlencode([*kept, ("format", fmt)])}
+            for fmt, label in (("csv", "CSV"), ("jsonl", "JSON Lines"))]
+
+
 def pagination(state: State, page: int, page_size: int, total: int) -> list[dict]:
     """First, previous, a window of numbers, next and last, never past the API's paging limit."""
     last = last_page(page_size, total)
@@ -437,6 +506,23 @@ def _web_link(url: str) -> str | None:
     """The archive's source URL, only when it is a web address (never `javascript:`)."""
     url = (url or "").strip()
     return url if url.lower().startswith(("https://", "http://")) else None
+
+
+def _related(service: SearchService, article_id: str) -> list[dict]:
+    """The stories most like the article, each with its date and places; none while every
+    search slot of the process is taken (the article itself is still worth showing)."""
+    try:
+        body = similar_stories(service, article_id,
+                               {"page_size": str(RELATED_STORIES), "facets": ""})
+    except BusyError:
+        return []
+    return [{"title": hit["title"].strip() or _lead(hit["text"]),
+             "title_is_lead": hit["title_is_lead"],
+             "href": f"/article/{quote(str(hit['article_id']), safe='')}",
+             "date": hit["date"], "date_text": _date_text(hit["date"]),
+             "places": [{"name": p.get("label") or p["name"], "href": _href({"place": [p["id"]]}, {})}
+                        for p in hit["places"]]}
+            for hit in body["hits"]]
 
 
 def _article_places(article: dict) -> list[dict]:

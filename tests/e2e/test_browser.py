@@ -257,3 +257,91 @@ def test_axe_finds_no_serious_or_critical_violation(site, scripted_page, path):
     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
            if v["impact"] in ("serious", "critical")]
     assert bad == []
+
+
+# ---------------------------------------------------------------- compare over time
+
+def test_the_trends_view_compares_two_queries_and_axe_finds_no_serious_violation(site, scripted_page):
+    scripted_page.goto(site + "/trends?q=oil&q=grain")
+    assert scripted_page.locator("svg.trends-chart polyline").count() == 2
+    assert scripted_page.locator(".trends-legend li").all_inner_texts()[1].strip().startswith("grain")
+    assert scripted_page.locator(".trends-table tbody tr").count() == MONTHS
+    violations = axe_api.Axe().run(scripted_page).response["violations"]
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
+           if v["impact"] in ("serious", "critical")]
+    assert bad == []
+    scripted_page.locator("svg.trends-chart a").nth(MONTHS + 1).click()
+    scripted_page.wait_for_url(re.compile(r"/\?q=grain&from=1987-02&to=1987-02$"))
+    assert summary_count(scripted_page) == len(CITIES)
+
+
+# ---------------------------------------------------------------- the world map
+
+def test_the_maps_links_are_reached_and_followed_from_the_keyboard(site, scripted_page):
+    scripted_page.goto(site + "/?q=oil")
+    for _ in range(200):
+        scripted_page.keyboard.press("Tab")
+        label = scripted_page.evaluate(
+            "document.activeElement.closest('svg.map-chart') ? "
+            "document.activeElement.getAttribute('aria-label') : null")
+        if label:
+            break
+    assert label, "no link of the map took the keyboard's focus"
+    with scripted_page.expect_navigation():
+        scripted_page.keyboard.press("Enter")
+    params = params_of(scripted_page.url)
+    assert params["q"] == ["oil"] and len(params["place"]) == 1
+    assert scripted_page.locator(".chips").inner_text().count("Place") == 1
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=oil", "/?q=oil&place=London"])
+def test_axe_finds_nothing_at_all_on_the_map(site, scripted_page, path):
+    scripted_page.goto(site + path)
+    scripted_page.locator("svg.map-chart").wait_for()
+    scripted_page.locator(".map-table summary").click()   # the table too, unfolded
+    violations = axe_api.Axe().run(scripted_page, context=".map").response["violations"]
+    assert [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+# ---------------------------------------------------------------- following a search, what it is about
+
+def test_the_head_links_the_feed_and_search_box_and_the_results_say_what_they_are_about(site, scripted_page):
+    scripted_page.goto(site + "/?q=oil&place=London")
+    feed = scripted_page.locator('head link[rel="alternate"][type="application/atom+xml"]')
+    assert feed.get_attribute("href") == "/feed?q=oil&place=London"
+    search = scripted_page.locator('head link[rel="search"]')
+    assert (search.get_attribute("type"), search.get_attribute("href")) == \
+        ("application/opensearchdescription+xml", "/opensearch.xml")
+    for path in ("/feed?q=oil&place=London", "/opensearch.xml"):
+        answer = scripted_page.request.get(site + path)
+        assert answer.ok and "xml" in answer.headers["content-type"], path
+    about = scripted_page.get_by_role("region", name="What these results are about")
+    word = about.get_by_role("link").first
+    added = word.inner_text().split()[1]   # "Add <word> to the search", the rest for screen readers
+    violations = axe_api.Axe().run(scripted_page).response["violations"]
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
+           if v["impact"] in ("serious", "critical")]
+    assert bad == []
+    with scripted_page.expect_navigation():
+        word.click()
+    assert params_of(scripted_page.url)["q"] == [f"oil {added}"]
+    assert params_of(scripted_page.url)["place"] == ["London"]
+
+
+# ---------------------------------------------------------------- related stories
+
+def test_the_article_page_lists_five_related_stories_that_open_and_axe_finds_nothing(site, scripted_page):
+    scripted_page.goto(site + "/article/report-7")
+    related = scripted_page.get_by_role("complementary", name="Related stories")
+    stories = related.locator("li.hit")
+    assert stories.count() == 5
+    for n in range(5):
+        assert stories.nth(n).locator("time").get_attribute("datetime").startswith("1987-")
+        assert stories.nth(n).locator(".place-links a").count() >= 1
+    violations = axe_api.Axe().run(scripted_page, context=".related").response["violations"]
+    assert [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+    href = stories.first.locator(".hit-title a").get_attribute("href")
+    assert href != "/article/report-7"
+    with scripted_page.expect_navigation():
+        stories.first.locator(".hit-title a").click()
+    assert scripted_page.url == site + href

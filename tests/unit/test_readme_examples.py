@@ -6,7 +6,7 @@ How the README's text is compared with the real output:
 - `…` means "more follows": it stands for any text of one character or more, within a line or
   across lines, and never for itself (a README line may stop early, or skip whole lines).
 - Measured times are not compared: the numbers of `Time: N s`, `Speed: N paragraphs/s`,
-  `in N ms` and `"took_ms": N` read as `#` on both sides.
+  `in N ms`, a stage's `done in N s` and `"took_ms": N` read as `#` on both sides.
 - The checkout's absolute path (the sample files' paths) reads as `/work/main`, where the
   README's example ran; a file named on the command line prints as given.
 - A `curl` answer is one line of JSON, which the README wraps: there, every run of whitespace
@@ -39,6 +39,7 @@ MORE = "…"
 TIMINGS = [re.compile(p) for p in (r"(?<=Time: )[0-9.,]+(?= s\b)",
                                    r"(?<=Speed: )[0-9.,]+(?= paragraphs/s)",
                                    r"(?<= in )[0-9.,]+(?= ms\b)",
+                                   r"(?<=: done in )[0-9.,]+(?= s\b)",
                                    r'(?<="took_ms": )[0-9.]+')]
 # A file the README's `places --file` example names without saying what it holds.
 UNDESCRIBED_FILE_TEXT = "Nothing to find here."

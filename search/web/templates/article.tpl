@@ -35,4 +35,30 @@
 <p class="source"><a href="{{source_url}}" rel="noopener noreferrer nofollow">The article at its source</a></p>
 % end
 </article>
+% if related:
+<aside class="related" aria-labelledby="related-heading">
+<h2 id="related-heading">Related stories</h2>
+<ol class="hits">
+% for story in related:
+<li class="hit">
+<h3 class="hit-title"><a href="{{story['href']}}"{{!' class="lead-title"' if story['title_is_lead'] else ''}}>{{story['title']}}</a></h3>
+<p class="hit-meta">
+% if story['date']:
+<time datetime="{{story['date']}}">{{story['date_text']}}</time>
+% else:
+<span>Undated</span>
+% end
+</p>
+% if story['places']:
+<ul class="place-links" aria-label="Places in this story">
+% for place in story['places']:
+<li><a href="{{place['href']}}">{{place['name']}}</a></li>
+% end
+</ul>
+% end
+</li>
+% end
+</ol>
+</aside>
+% end
 </main>

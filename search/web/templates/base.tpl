@@ -6,6 +6,10 @@
 <title>{{page_title}}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{assets['style.css']}}">
+<link rel="search" type="application/opensearchdescription+xml" href="/opensearch.xml" title="News Search">
+% if get('feed_href'):
+<link rel="alternate" type="application/atom+xml" href="{{feed_href}}" title="This search's newest results (Atom)">
+% end
 <script src="{{assets['page.js']}}" defer></script>
 </head>
 <body>

@@ -29,6 +29,9 @@ Type a few words; narrow by date or place; open an article at the paragraph that
 <p class="axis"><span>{{timeline['first']}}</span><span>{{timeline['last']}}</span></p>
 </section>
 % end
+% if home['map']:
+% include('map', m=home['map'], key='home-map', level=2)
+% end
 % if home['newest']:
 <section class="home-newest" aria-labelledby="newest-heading">
 <h2 id="newest-heading">Newest stories</h2>

@@ -1,4 +1,4 @@
-% rebase('base', page_title=page_title, assets=assets)
+% rebase('base', page_title=page_title, assets=assets, feed_href=results['feed_href'] if results else None)
 % field = error['field'] if error else None
 % def invalid(name, described=''):
 %   ids = (described + ' ' + name + '-error').strip() if field == name else described
@@ -108,6 +108,12 @@ Type a few words; narrow by date or place; open an article at the paragraph that
 % end
 · {{results['took_ms']}} ms
 <a class="to-refine" href="#refine">Refine</a>
+% if results['trends_href']:
+<a class="to-trends" href="{{results['trends_href']}}">Compare over time</a>
+% end
+% if results['downloads']:
+<span class="downloads">Download these results (<a href="{{results['downloads'][0]['href']}}" download>{{results['downloads'][0]['label']}}</a> / <a href="{{results['downloads'][1]['href']}}" download>{{results['downloads'][1]['label']}}</a>)</span>
+% end
 </p>
 % if results['chips']:
 <ul class="chips" aria-label="Active filters">
@@ -208,9 +214,22 @@ Type a few words; narrow by date or place; open an article at the paragraph that
 % end
 % end
 </main>
-% if results and (results['timeline'] or results['places'] or results['countries']):
+% if results and (results['timeline'] or results['places'] or results['countries'] or results['about']):
 <aside id="refine" class="refine" aria-labelledby="refine-heading">
 <h2 id="refine-heading">Refine</h2>
+% if results['about']:
+<section class="facet about" aria-labelledby="about-heading">
+<h3 id="about-heading">What these results are about</h3>
+<ul>
+% for row in results['about']:
+<li><a href="{{row['href']}}"><span class="visually-hidden">Add </span>{{row['word']}}<span class="visually-hidden"> to the search</span></a></li>
+% end
+</ul>
+</section>
+% end
+% if results['map']:
+% include('map', m=results['map'], key='map', level=3)
+% end
 % timeline = results['timeline']
 % if timeline:
 <section class="timeline" aria-labelledby="timeline-heading">
