@@ -5,8 +5,10 @@ Figures go to stdout, progress to stderr; nothing here asserts anything.
 
     python bench/export.py --index-dir /tmp/export/idx1 [--q said] [--workers 1]
 
-With `--workers 1` the server is one process, so its resident memory (VmRSS, sampled every
-20 ms) is the exporting worker's. Each format runs alone (the export's own memory), then with a
+With `--workers 1` the server is one process, so its memory (sampled every 20 ms) is the
+exporting worker's: VmRSS, and RssAnon, its own (anonymous) memory without the pages of the
+index files it has mapped, which the page cache holds and every worker shares (VmRSS grows by
+each mapped page an export reads: 500 MB of stored text at 10x, none of it the process's). Each format runs alone (the export's own memory), then with a
 second export and ten searches started meanwhile: a search that finds every pooled searcher
 lent out opens another, which costs that searcher's copies of the segment files (about 120 MB
 on the Reuters index; search.engine.run.Generation) whether an export or a search holds the other. The client reads 64 KB at a time and parses the body after
@@ -52,9 +54,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+    return int(re.search(field + r":\s+(\d+) kB", status).group(1)) / 1024
 
 
 class Server:
@@ -100,22 +102,23 @@ class Server:
 
 
 class Sampler:
-    """The server's VmRSS every 20 ms on a thread, until stopped: the peak."""
+    """The server's VmRSS and RssAnon every 20 ms on a thread, until stopped: their peaks."""
 
     def __init__(self, pid: int):
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self.pid, self.peak, self.peak_anon, self._stop = pid, 0.0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak_anon = max(self.peak_anon, rss_mb(self.pid, "RssAnon"))
             time.sleep(0.02)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
         self._stop.set()
         self._thread.join()
-        return self.peak
+        return self.peak, self.peak_anon
 
 
 def export(server: Server, params: dict, second_export: bool) -> dict:
@@ -198,9 +201,10 @@ def main() -> None:
             # and searches meanwhile (those may open another pooled searcher: see --help).
             for meanwhile in (False, True):
                 before, cpu = rss_mb(server.process.pid), cpu_seconds(server.process.pid)
+                before_anon = rss_mb(server.process.pid, "RssAnon")
                 sampler = Sampler(server.process.pid)
                 got = export(server, {"q": args.q, "format": fmt}, second_export=meanwhile)
-                peak = sampler.stop()
+                peak, peak_anon = sampler.stop()
                 cpu = cpu_seconds(server.process.pid) - cpu
                 if meanwhile:
                     got.pop("_thread").join(60)
@@ -209,7 +213,8 @@ def main() -> None:
                       f"first bytes {got['first']:.3f} s  {got['seconds']:.2f} s  "
                       f"{got['rows'] / got['seconds']:,.0f} rows/s ({got['rows'] / cpu:,.0f} per "
                       f"server CPU-s)  {got['mb']:.1f} MB  "
-                      f"server RSS {before:.0f} -> peak {peak:.0f} MB (+{peak - before:.1f})"
+                      f"server RSS {before:.0f} -> peak {peak:.0f} MB (+{peak - before:.1f}), "
+                      f"anonymous {before_anon:.0f} -> {peak_anon:.0f} MB (+{peak_anon - before_anon:.1f})"
                       + (f"  second export: {got.get('second')}  search median meanwhile "
                          f"{got.get('search_ms', float('nan')):.1f} ms" if meanwhile else ""))
         print(f"load after {load_average()}")
