@@ -96,7 +96,8 @@ class Gazetteer:
 
     def __init__(self, places: dict[str, Place], names: dict[str, tuple[Place, ...]],
                  function_words: frozenset[str] = frozenset(),
-                 prior: ReadingPrior | None = None, area_codes: dict[str, str] | None = None):
+                 prior: ReadingPrior | None = None, area_codes: dict[str, str] | None = None,
+                 automaton=None):
         self._places = places
         self._names = names
         # North American area code → the place id of its state or province.
@@ -105,7 +106,8 @@ class Gazetteer:
         self._prior = prior or ReadingPrior()
         # Lower-cased words that may stand before a town without making it a surname ("in").
         self._function_words = function_words
-        self._automaton = _automaton(names)
+        # The matcher of `names` (read-only once made); one made already may be shared.
+        self._automaton = automaton if automaton is not None else _automaton(names)
         self._other_names: dict[str, list[str]] | None = None  # place id → names, made on demand
 
     @classmethod
@@ -125,8 +127,9 @@ class Gazetteer:
 
     def with_prior(self, prior: ReadingPrior) -> "Gazetteer":
         """This gazetteer reading ambiguous names as the archive mostly reads them (the tables
-        are shared, not copied)."""
-        return Gazetteer(self._places, self._names, self._function_words, prior, self._area_codes)
+        and the matcher are shared, not copied or made again)."""
+        return Gazetteer(self._places, self._names, self._function_words, prior, self._area_codes,
+                         self._automaton)
 
     def place(self, place_id: str) -> Place:
         return self._places[place_id]
