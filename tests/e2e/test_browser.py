@@ -345,3 +345,24 @@ def test_the_article_page_lists_five_related_stories_that_open_and_axe_finds_not
     with scripted_page.expect_navigation():
         stories.first.locator(".hit-title a").click()
     assert scripted_page.url == site + href
+
+
+# ---------------------------------------------------------------- export
+
+@pytest.mark.parametrize("label,suffix", [("CSV", ".csv"), ("JSON Lines", ".jsonl")])
+def test_the_download_links_save_every_hit_of_the_search(site, scripted_page, label, suffix):
+    """The links beside the total download the whole result set (not the page's ten), grouped as
+    the page is, in a file named for the query."""
+    scripted_page.goto(site + "/?q=oil&group=paragraph&page_size=10")
+    total = int(re.search(r"([0-9,]+) paragraphs?", scripted_page.locator(".summary, main").first
+                          .inner_text()).group(1).replace(",", ""))
+    assert total > 10
+    link = scripted_page.get_by_role("link", name=label, exact=True)
+    with scripted_page.expect_download() as started:
+        link.click()
+    download = started.value
+    assert download.suggested_filename.startswith("news-search-oil-")
+    assert download.suggested_filename.endswith(suffix)
+    lines = Path(download.path()).read_text(encoding="utf-8").splitlines()
+    # CSV: a header and one row per hit; JSON Lines: the export's own first line, then the hits.
+    assert len(lines) == total + 1
