@@ -85,11 +85,16 @@ def full_build_with_sub_writers(index_dir: Path, tmp_path: Path) -> subprocess.P
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_a_stopped_reindex_removes_its_generation_and_says_so_in_one_line(index_dir, tmp_path, how):
     build = full_build_with_sub_writers(index_dir, tmp_path)
-    if how == "ctrl-c":
-        os.killpg(build.pid, signal.SIGINT)  # what a terminal does: the whole group
-    else:
-        build.send_signal(signal.SIGTERM)  # what `kill` and service managers do: the process
-    _, printed = build.communicate(timeout=60)
+    try:
+        if how == "ctrl-c":
+            os.killpg(build.pid, signal.SIGINT)  # what a terminal does: the whole group
+        else:
+            build.send_signal(signal.SIGTERM)  # what `kill` and service managers do: the process
+        _, printed = build.communicate(timeout=60)
+    finally:
+        if build.poll() is None:  # a stop that never finished must not outlive the test
+            os.killpg(build.pid, signal.SIGKILL)
+            build.wait()
     name = "Ctrl-C (SIGINT)" if how == "ctrl-c" else "SIGTERM"
     assert printed.splitlines()[-1] == (f"Stopped by {name}: the unfinished generation was "
                                         "removed; still serving gen-1, unchanged."), printed
