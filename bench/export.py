@@ -24,9 +24,7 @@ import io
 import json
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -34,7 +32,10 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+sys.path.insert(0, str(ROOT))
+
+from bench.load import HOST, Served, get  # noqa: E402
+
 READ = 65536
 
 
@@ -59,48 +60,6 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return int(re.search(field + r":\s+(\d+) kB", status).group(1)) / 1024
 
 
-class Server:
-    """`manage.py serve` on a free port; its log in a file beside nothing else."""
-
-    def __init__(self, index_dir: Path, workers: int, log: Path):
-        self.log = open(log, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--index-dir", str(index_dir), "--port", "0",
-             "--workers", str(workers)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        for line in self.process.stderr:
-            self.log.write(line)
-            found = re.search(r"on http://127\.0\.0\.1:(\d+)", line)
-            if found:
-                self.port = int(found.group(1))
-                break
-        else:
-            raise RuntimeError(f"serve never said where it listens; see {log}")
-        threading.Thread(target=self._copy, daemon=True).start()
-
-    def _copy(self) -> None:
-        for line in self.process.stderr:
-            self.log.write(line)
-
-    def get(self, path: str) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=300)
-        try:
-            conn.request("GET", path)
-            res = conn.getresponse()
-            return res.status, dict(res.getheaders()), res.read()
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
 class Sampler:
     """The server's VmRSS and RssAnon every 20 ms on a thread, until stopped: their peaks."""
 
@@ -121,7 +80,7 @@ class Sampler:
         return self.peak, self.peak_anon
 
 
-def export(server: Server, params: dict, second_export: bool) -> dict:
+def export(server: Served, params: dict, second_export: bool) -> dict:
     """One export: first-byte time, total time, bytes, rows, and (when asked) the status of a
     second export started while this one streams, and searches answered meanwhile."""
     path = "/api/export?" + urllib.parse.urlencode(params)
@@ -150,18 +109,18 @@ def export(server: Server, params: dict, second_export: bool) -> dict:
             "seconds": seconds, "mb": len(body) / 1e6, **during}
 
 
-def _while_streaming(server: Server, path: str) -> dict:
+def _while_streaming(server: Served, path: str) -> dict:
     """A second export (expected: 503 with Retry-After) and 10 searches, in a thread, started
     once the first export's bytes flow."""
     found: dict = {}
 
     def run() -> None:
-        status, headers, _ = server.get(path.replace("format=csv", "format=jsonl"))
+        status, headers, _ = get(server.port, path.replace("format=csv", "format=jsonl"))
         found["second"] = f"{status} Retry-After={headers.get('Retry-After')}"
         times = []
         for word in ("oil", "wheat", "bank", "gold", "trade") * 2:
             t = time.perf_counter()
-            server.get(f"/api/search?q={word}")
+            get(server.port, f"/api/search?q={word}")
             times.append((time.perf_counter() - t) * 1000)
         found["search_ms"] = statistics.median(times)
 
@@ -171,11 +130,11 @@ def _while_streaming(server: Server, path: str) -> dict:
     return found
 
 
-def searches_alone(server: Server) -> float:
+def searches_alone(server: Served) -> float:
     times = []
     for word in ("oil", "wheat", "bank", "gold", "trade") * 2:
         t = time.perf_counter()
-        server.get(f"/api/search?q={word}")
+        get(server.port, f"/api/search?q={word}")
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
 
@@ -187,9 +146,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--log", type=Path, default=Path("/tmp/bench-export-serve.log"))
     args = ap.parse_args()
-    server = Server(args.index_dir, args.workers, args.log)
+    server = Served(args.index_dir, args.workers, log_path=args.log)
     try:
-        _, _, body = server.get(f"/api/search?q={urllib.parse.quote(args.q)}&page_size=1")
+        _, _, body = get(server.port, f"/api/search?q={urllib.parse.quote(args.q)}&page_size=1")
         total = json.loads(body)["total"]
         alone = searches_alone(server)
         say(f"serving pid {server.process.pid}; q={args.q!r}: {total:,} hits; load {load_average()}")

@@ -178,16 +178,19 @@ def run_clients(port: int, paths: list[str], clients: int, seconds: float | None
 class Served:
     """`manage.py serve` in a subprocess on a free loopback port."""
 
-    def __init__(self, index_dir: Path, workers: int, threads: int | None = None):
+    def __init__(self, index_dir: Path, workers: int, threads: int | None = None,
+                 project: Path = ROOT, log_path: Path | None = None):
+        """`project`: the checkout whose serve runs (another commit's, to compare); the server's
+        log goes to `log_path` (default: beside the index folder)."""
         cmd = [sys.executable, "manage.py", "serve", "--index-dir", str(index_dir), "--port", "0",
                "--workers", str(workers)] + (["--threads", str(threads)] if threads else [])
-        self.log_path = Path(index_dir).parent / "serve-bench.log"
+        self.log_path = log_path or Path(index_dir).parent / "serve-bench.log"
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(cmd, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.url = self._announced()
         self.port = int(self.url.rsplit(":", 1)[1])
         threading.Thread(target=self._copy_log, daemon=True).start()
-        self.wait_healthy()
+        self.wait_healthy(workers=workers)
 
     def _announced(self) -> str:
         deadline = time.monotonic() + 120
@@ -205,12 +208,14 @@ class Served:
         for line in self.process.stderr:
             self.log.write(line)
 
-    def wait_healthy(self, timeout: float = 60) -> dict:
+    def wait_healthy(self, timeout: float = 60, workers: int = 1) -> dict:
+        """Until /healthz answers 200 and, with more than one worker, all of them have started
+        (one process serves alone: no children)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 status, _, body = get(self.port, "/healthz")
-                if status == 200:
+                if status == 200 and (workers == 1 or len(self.workers()) >= workers):
                     return json.loads(body)
             except OSError:
                 pass
@@ -248,8 +253,9 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+def get(port: int, path: str, headers: dict | None = None,
+        timeout: float = 30) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", path, headers=headers or {})
         res = conn.getresponse()

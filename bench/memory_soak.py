@@ -19,8 +19,6 @@ import argparse
 import http.client
 import random
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import HOST, children, sample_paragraphs, uptime  # noqa: E402
+from bench.load import HOST, Served, sample_paragraphs, uptime  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from search import SearchService  # noqa: E402
 
@@ -83,45 +81,6 @@ def memory(pid: int) -> tuple[int, int]:
     return found.get("Rss:", 0), found.get("Pss:", 0)
 
 
-class Server:
-    """`manage.py serve` of `project` in a subprocess on a free loopback port."""
-
-    def __init__(self, project: Path, index_dir: Path, workers: int):
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--index-dir", str(index_dir), "--port", "0",
-             "--workers", str(workers)], cwd=project, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
-        self.port = self._announced_port()
-        threading.Thread(target=lambda: [None for _ in self.process.stderr], daemon=True).start()
-        self._wait_for_workers(workers)
-
-    def _announced_port(self) -> int:
-        for line in self.process.stderr:
-            found = re.search(r"on http://127\.0\.0\.1:(\d+) ", line)
-            if found:
-                return int(found.group(1))
-        raise RuntimeError("serve never said where it listens")
-
-    def _wait_for_workers(self, workers: int, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.workers()) >= workers and ask(self.port, "/healthz")[0] == 200:
-                return
-            time.sleep(0.5)
-        raise RuntimeError("the workers never became healthy")
-
-    def workers(self) -> list[int]:
-        return children(self.process.pid) if self.process.poll() is None else []
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 def ask(port: int, path: str, conn: http.client.HTTPConnection | None = None) -> tuple[int, float]:
     """(status, seconds) of one GET, on `conn` when given (kept alive)."""
     own = conn is None
@@ -139,7 +98,7 @@ def ask(port: int, path: str, conn: http.client.HTTPConnection | None = None) ->
             conn.close()
 
 
-def soak(server: Server, paths: list[str], clients: int) -> None:
+def soak(server: Served, paths: list[str], clients: int) -> None:
     """Every path asked once by `clients` keep-alive clients; a line of figures per checkpoint."""
     lock = threading.Lock()
     cursor = iter(range(len(paths)))
@@ -182,7 +141,7 @@ def soak(server: Server, paths: list[str], clients: int) -> None:
         t.join()
 
 
-def report(server: Server, label: str, latencies: list[float], failures: int) -> None:
+def report(server: Served, label: str, latencies: list[float], failures: int) -> None:
     per_worker = [memory(pid) for pid in server.workers()]
     line = f"{label}: " + "; ".join(f"worker {k + 1} RSS {rss / MB:,.0f} MB PSS {pss / MB:,.0f} MB"
                                    for k, (rss, pss) in enumerate(per_worker))
@@ -231,7 +190,7 @@ def main() -> None:
         return
     print(f"memory soak: {args.queries:,} queries, {args.clients} clients, {args.workers} workers, "
           f"serve of {args.project}, index {args.index_dir}; load average {uptime()}", flush=True)
-    server = Server(args.project, args.index_dir, args.workers)
+    server = Served(args.index_dir, args.workers, project=args.project)
     try:
         soak(server, ["/api/search?" + urllib.parse.urlencode(q) for q in queries], args.clients)
     finally:
