@@ -542,7 +542,7 @@ def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_W
     """The columns, posting store and places table, then the manifest with the checksums of
     every file written before it."""
     files = _manifest_files(plan, written)
-    stages.begin("column files and posting store")
+    stages.begin("column files, copies and posting store")
     _write_columns_and_posting_store(ix, gen_dir, workers)
     stages.begin("places table")
     generations.write_json_atomically(gen_dir / generations.PLACES,

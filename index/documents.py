@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from index.dates import MentionedDate, extract_mentioned_dates
 from index.model import Article
 from index.places import Gazetteer, Place
+from index.shingles import sketches
 from index.store.schema import (ARTICLE_ID, AUTHOR, DATE, DATELINE, DAY, DISPLAY_TITLE, ID, MENTIONED,
-                                MENTIONS_JSON, PARA, PLACES, PLACES_JSON, PLACE_IDS, SOURCE, TEXT,
-                                TITLE, URL)
+                                MENTIONS_JSON, PARA, PLACES, PLACES_JSON, PLACE_IDS, SKETCH, SOURCE,
+                                TEXT, TITLE, URL)
 
 # An untitled article is named by its lead sentence, cut at a word within this many characters.
 LEAD_TITLE_CHARS = 110
@@ -40,8 +41,9 @@ def article_documents(article: Article, gazetteer: Gazetteer) -> list[dict]:
         mentions = extract_mentioned_dates(text, article.date)
         docs.append(_document(article, n, text, places, mentions))
     shown = display_title(article)
-    for doc in docs:
+    for doc, sketch in zip(docs, sketches(article.paragraphs)):
         doc[DISPLAY_TITLE] = shown
+        doc[SKETCH] = sketch
     return docs
 
 

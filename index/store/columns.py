@@ -1,4 +1,4 @@
-"""The per-generation columns (day, month, place pairs, field lengths, articles, alive) computed
+"""The per-generation columns (day, month, place pairs, field lengths, articles, alive, copies) computed
 from a committed Whoosh index and written beside it as `.npy` files plus `columns.json`.
 
 Owns the files' format both ways: written here, opened here (`read_columns`) for the read side's
@@ -13,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from index.store import copies
 from index.store.files import write_atomically
 from index.store.schema import ARTICLE_ID, DAY, PLACE_IDS, TEXT, TITLE, term_text
 
 # Bumped when a file's meaning changes; a generation whose stamp differs is computed afresh.
-FORMAT = 1
+FORMAT = 2
 META = "columns.json"
 ARRAYS = ("alive", "day", "month", "article", "place_owner", "place_entry",
-          "length_text", "length_title")
+          "length_text", "length_title", *copies.ARRAYS)
 # Fields whose per-document lengths BM25F normalises by.
 LENGTH_FIELDS = (TEXT, TITLE)
 
@@ -35,8 +36,10 @@ def compute_columns(reader) -> tuple[dict[str, np.ndarray], dict]:
     day = _day_column(reader, n)
     owners, entries, place_ids = _place_pairs(reader)
     alive = _alive_mask(reader, n)
-    arrays = {"alive": alive, "day": day, "month": month_column(day),
-              "article": _article_column(reader, n), "place_owner": owners, "place_entry": entries}
+    article = _article_column(reader, n)
+    arrays = {"alive": alive, "day": day, "month": month_column(day), "article": article,
+              "place_owner": owners, "place_entry": entries,
+              **copies.compute_copies(reader, article, alive, day)}
     for name in LENGTH_FIELDS:
         arrays[f"length_{name}"] = _length_column(reader, name, n)
     meta = {"format": FORMAT, "doc_count": n, "place_ids": place_ids,

@@ -15,11 +15,12 @@ from whoosh.analysis import (CharsetFilter, KeywordAnalyzer, LowercaseFilter, Py
                              RegexTokenizer, StopFilter)
 
 from index.folding import FOLDING
+from index.shingles import SKETCH_BYTES
 
 # 2: the Snowball English stop list (index/data/english_stop.txt) replaces Whoosh's default.
 # 3: accents fold (café = cafe, Bakü = Baku) in text, title, the spelling words and places.
 # 4: `display_title`, one stored title per article (its title, else its lead sentence).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 STOP_LIST_FILE = Path(__file__).resolve().parent.parent / "data" / "english_stop.txt"
 
@@ -86,6 +87,7 @@ PLACE_IDS = "place_ids"
 MENTIONED = "mentioned"
 PLACES_JSON = "places_json"
 MENTIONS_JSON = "mentions_json"
+SKETCH = "copy_sketch"
 
 
 def build_schema() -> fields.Schema:
@@ -104,6 +106,9 @@ def build_schema() -> fields.Schema:
     - `display_title` is stored only: the title every paragraph of the article shows (its
       lead sentence when it has no title; indexing it would make every paragraph match the
       lead's words).
+    - `copy_sketch` is a column only: the paragraph's fixed-size sketch of its shingles
+      (index/shingles.py), from which the build finds copies; a column, so it moves with its
+      document through merges and incremental builds and is read for every document at once.
     """
     analyzer = text_analyzer()
     return fields.Schema(**{
@@ -124,6 +129,7 @@ def build_schema() -> fields.Schema:
         MENTIONED: fields.KEYWORD(commas=True),
         PLACES_JSON: fields.STORED(),
         MENTIONS_JSON: fields.STORED(),
+        SKETCH: fields.COLUMN(columns.FixedBytesColumn(SKETCH_BYTES)),
     })
 
 

@@ -23,10 +23,11 @@ from index.settings import Settings
 from search.errors import BusyError, NotFoundError
 from search.engine import run as engine
 from search.engine.syntax import simple_query, stop_words_notice
-from search.engine.facets import day_counts, month_counts, place_article_counts, year_counts
+from search.engine.facets import day_counts, month_counts, place_unit_counts, year_counts
 from search.service.params import (MAX_NAME_CHARS, QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.service.placenames import PlaceDirectory
+from search.service.copies import article_copy_of, hit_copies, paragraph_copies
 from search.service.related import source_story
 from search.engine.snippets import marked_html, match_spans, snippet
 from search.service.switcher import Switcher
@@ -92,12 +93,17 @@ class SearchService:
             title_spans: dict[str, list[list[int]]] = {}  # a story's paragraphs share its title
             hits = [self._hit(served, outcome, row, fields, title_spans)
                     for row, fields in zip(rows, stored)]
+            for hit, copies in zip(hits, hit_copies(served.gen, [int(outcome.match.ids[r]) for r in rows],
+                                                    p.group == "article")):
+                hit.update(copies)
             suggestion = self._suggestion(served, p, request)
-            facets = self._facets(served, outcome.match.ids, p.facets, p.group == "article")
+            facets = self._facets(served, outcome.match.ids, p.facets, p.group == "article",
+                                  p.collapse == "copies")
             notice = None if outcome.total else stop_words_notice(p.q, p.mode, served.gen.analyzer)
         body = {
             "query": p.echo(place_ids),
             "total": outcome.total,
+            "total_paragraphs": outcome.paragraphs,
             "page": p.page,
             "page_size": p.page_size,
             "took_ms": 0.0,
@@ -114,12 +120,17 @@ class SearchService:
     def article(self, article_id: str, q: str | None = None) -> dict:
         q = query_text(q or "")
         with self.using() as served:
-            stored = served.gen.stored_fields(served.gen.article_docnums(article_id))
-            if not stored:
+            docnums = served.gen.article_docnums(article_id)
+            if not docnums:
                 raise NotFoundError(f"no article with id {article_id!r}")
-            stored.sort(key=lambda s: s.get("para", 0))
+            in_order = sorted(zip(served.gen.stored_fields(docnums), docnums),
+                              key=lambda pair: pair[0].get("para", 0))
+            stored = [fields for fields, _ in in_order]
             terms = self._terms_for(served, q)
             paragraphs = [self._paragraph(served, s, terms) for s in stored]
+            for paragraph, copies in zip(paragraphs, paragraph_copies(served.gen, [d for _, d in in_order])):
+                paragraph["copies"] = copies
+            copy_of, copies = article_copy_of(served.gen, docnums[0])
         first = stored[0]
         title, title_is_lead = _display_title(first)
         return {
@@ -127,6 +138,7 @@ class SearchService:
             "date": first.get("date") or None,
             "author": first.get("author", ""), "dateline": first.get("dateline", ""),
             "url": first.get("url", ""), "source": _file_name(first.get("source", "")),
+            "copy_of": copy_of, "copies": copies,
             "paragraphs": paragraphs,
         }
 
@@ -231,27 +243,31 @@ class SearchService:
             hit["matching_paragraphs"] = outcome.group_counts.get(docnum, 1)
         return hit
 
-    def _facets(self, served: Served, ids: np.ndarray, names: tuple[str, ...], by_article: bool) -> dict:
-        """Counts of matching paragraphs, or of matching articles when `by_article`: the
-        facets count what `total` counts (an article once, however many paragraphs match)."""
+    def _facets(self, served: Served, ids: np.ndarray, names: tuple[str, ...], by_article: bool,
+                collapse: bool) -> dict:
+        """Counts of matching paragraphs, or of matching articles when `by_article`, copies
+        counted once when `collapse`: the facets count what `total` counts (an article or a copy
+        group once, however many of its paragraphs match)."""
         cols = served.gen.columns
+        units = cols.units(by_article, collapse)
         facets: dict[str, list[dict]] = {}
         place_counts = None
         if "place" in names or "country" in names:
             matched = np.zeros(cols.doc_count, dtype=bool)
             matched[ids] = True
-            place_counts = place_article_counts(cols, matched) if by_article else cols.place_counts(matched)
+            place_counts = (cols.place_counts(matched) if units is None
+                            else place_unit_counts(cols, matched, by_article, collapse))
         for name in names:
             if name == "place":
                 facets[name] = self._place_facet(served, place_counts, None)
             elif name == "country":
                 facets[name] = self._place_facet(served, place_counts, served.is_country)
             elif name == "year":
-                facets[name] = _top(year_counts(cols, ids, by_article))
+                facets[name] = _top(year_counts(cols, ids, units))
             elif name == "day":
-                facets[name] = _top(day_counts(cols, ids, by_article), DAY_FACET_SIZE)
+                facets[name] = _top(day_counts(cols, ids, units), DAY_FACET_SIZE)
             else:
-                facets[name] = _top(month_counts(cols, ids, by_article))
+                facets[name] = _top(month_counts(cols, ids, units))
         return facets
 
     def _place_facet(self, served: Served, counts: np.ndarray, only: np.ndarray | None) -> list[dict]:
@@ -305,7 +321,7 @@ def engine_request(p: SearchParams, place_ids: list[str],
         group_by_article=p.group == "article", needed=p.offset + p.page_size,
         date_from=p.date_from, date_to=p.date_to,
         mentioned_from=p.mentioned_from, mentioned_to=p.mentioned_to,
-        place_ids=tuple(place_ids), expand=p.expand, like=like,
+        place_ids=tuple(place_ids), expand=p.expand, like=like, collapse=p.collapse == "copies",
     )
 
 
