@@ -142,6 +142,8 @@ def _say_waiting(holder: LockHolder) -> None:
 @click.option("--page-size", "--limit", "page_size", default=None, help="Results per page (max 100).")
 @click.option("--group", type=click.Choice(params.GROUPS), default=None,
               help="One hit per paragraph (default) or per article.")
+@click.option("--collapse", type=click.Choice(params.COLLAPSES), default=None,
+              help="copies (default): one hit per group of copies of a text; none: every copy.")
 @click.option("--mode", type=click.Choice(params.MODES), default=None,
               help="simple (default): words and quoted phrases; advanced: AND/OR/NOT, field:value, prefix*, word~.")
 @click.option("--match", type=click.Choice(params.MATCHES), default=None,
@@ -153,11 +155,12 @@ def _say_waiting(holder: LockHolder) -> None:
               help="Write every hit (no 10,000 cap) to FILE instead, with a progress bar: CSV for "
                    "FILE.csv, JSON Lines for FILE.jsonl (the same rows as /api/export).")
 def search_command(query, index_dir, date_from, date_to, places, sort, page, page_size, group,
-                   mode, match, expand, as_json, export_path):
+                   collapse, mode, match, expand, as_json, export_path):
     """Search the index from the command line (the same search as /api/search)."""
     settings = _settings(index_dir=index_dir)
     params = {"q": query, "from": date_from, "to": date_to, "place": list(places), "sort": sort,
-              "page": page, "page_size": page_size, "group": group, "mode": mode, "match": match,
+              "page": page, "page_size": page_size, "group": group, "collapse": collapse, "mode": mode,
+              "match": match,
               "expand": "true" if expand else None}
     service = SearchService(settings.index_dir, settings)
     try:

@@ -13,7 +13,10 @@ BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
 def readable_results(body: dict, bold: bool) -> list[str]:
     """Title, date, places and snippet per hit; `<mark>` shown in bold when `bold`."""
     unit = "article(s)" if body.get("query", {}).get("group") == "article" else "paragraph(s)"
-    lines = [f"{body['total']:,} {unit} in {body['took_ms']:.1f} ms"
+    folded = body.get("total_paragraphs", body["total"]) - body["total"]
+    copies = (f" ({folded:,} more paragraph(s) folded in as copies; --collapse none shows them)"
+              if folded > 0 and unit == "paragraph(s)" else "")
+    lines = [f"{body['total']:,} {unit} in {body['took_ms']:.1f} ms" + copies
              + (" (no paragraph had every word: showing those with any)" if body.get("relaxed") else "")]
     if body.get("notice"):
         lines.append(f"{body['notice']['message']} {body['notice']['hint']}")

@@ -34,6 +34,9 @@ class Columns:
     place_owner: np.ndarray           # int32 docnum of each (doc, place) pair
     place_entry: np.ndarray           # int32 place index of each pair
     article: np.ndarray               # int32 article number per document (for grouping)
+    copy_key: np.ndarray              # int32 copy group per document (its lowest docnum)
+    copy_members: np.ndarray          # int32 documents of groups of two or more, group by group
+    article_key: np.ndarray           # int32 copy group per article number (its earliest article)
 
     @classmethod
     def opened(cls, gen_dir: Path, reader) -> "Columns":
@@ -62,7 +65,8 @@ class Columns:
             average_lengths=dict(meta["average_lengths"]),
             place_ids=ids, place_index={pid: i for i, pid in enumerate(ids)},
             place_owner=arrays["place_owner"], place_entry=arrays["place_entry"],
-            article=arrays["article"],
+            article=arrays["article"], copy_key=arrays["copy_key"],
+            copy_members=arrays["copy_members"], article_key=arrays["article_key"],
         )
 
     def date_mask(self, first: dt.date | None, last: dt.date | None) -> np.ndarray | None:
@@ -94,12 +98,98 @@ class Columns:
             return self.place_sets.counts(matched)
         return np.bincount(self.place_entry[matched[self.place_owner]], minlength=len(self.place_ids))
 
+    def units(self, by_article: bool, collapse: bool) -> np.ndarray | None:
+        """What one result is, per document: its article, its copy group, or its article's copy
+        group; None when a result is the paragraph itself. Totals, facets and trends count
+        distinct units, so they count what the list shows."""
+        if by_article:
+            return self.article_copy if collapse else self.article
+        return self.copy_key if collapse else None
+
+    def unit_place_pairs(self, by_article: bool, collapse: bool) -> ArticlePlacePairs:
+        """Each (document, place) pair's (unit, place) group, for facets that count units
+        (built on first use: one sort of the pairs per generation instead of one per query)."""
+        if by_article:
+            return self.article_copy_place_pairs if collapse else self.article_place_pairs
+        return self.copy_place_pairs
+
     @cached_property
     def article_place_pairs(self) -> ArticlePlacePairs:
-        """Each (document, place) pair's (article, place) group, for article facets (built on
-        first use: one sort of the pairs per generation instead of one per query)."""
-        return ArticlePlacePairs(self.place_owner, self.place_entry, self.article,
-                                 len(self.place_ids))
+        return ArticlePlacePairs(self.place_owner, self.place_entry, self.article, len(self.place_ids))
+
+    @cached_property
+    def article_copy_place_pairs(self) -> ArticlePlacePairs:
+        return ArticlePlacePairs(self.place_owner, self.place_entry, self.article_copy, len(self.place_ids))
+
+    @cached_property
+    def copy_place_pairs(self) -> ArticlePlacePairs:
+        return ArticlePlacePairs(self.place_owner, self.place_entry, self.copy_key, len(self.place_ids))
+
+    @cached_property
+    def article_copy(self) -> np.ndarray:
+        """Each document's unit when articles are results and copies collapse: the copy group
+        (an article number) of the article holding the first paragraph of its text. So an
+        article that copies another folds into it, and so does a paragraph it repeats from
+        another story (an update's repeated lead), while its own new paragraphs keep it a result."""
+        if not len(self.article_key):
+            return self.article
+        return self.article_key[self.article[self.copy_key]]
+
+    def copies_of(self, docnum: int) -> np.ndarray:
+        """The other paragraphs of `docnum`'s copy group, in document order."""
+        key = self.copy_key[docnum]
+        if key == docnum and not self._member_keys.size:
+            return np.zeros(0, dtype=np.int32)
+        first, last = np.searchsorted(self._member_keys, [key, key + 1])
+        members = self.copy_members[first:last]
+        return members[members != docnum]
+
+    def copy_articles(self, article: int) -> np.ndarray:
+        """The other articles of `article`'s copy group (article numbers), earliest group name
+        first: the article they are copies of, then its other copies."""
+        key = self.article_key[article]
+        first, last = np.searchsorted(self._article_keys_sorted, [key, key + 1])
+        members = self._articles_by_key[first:last]
+        members = members[members != article]
+        return np.concatenate([members[members == key], members[members != key]])
+
+    def copy_counts(self, docnums: np.ndarray, by_article: bool) -> np.ndarray:
+        """How many copies each document has (other paragraphs with its text), or with
+        `by_article` how many other articles are in its article's copy group."""
+        if by_article:
+            return self._article_group_sizes[self.article_key[self.article[docnums]]] - 1
+        return self._copy_group_sizes[self.copy_key[docnums]] - 1
+
+    @cached_property
+    def _copy_group_sizes(self) -> np.ndarray:
+        return np.bincount(self.copy_key, minlength=self.doc_count)
+
+    @cached_property
+    def _article_group_sizes(self) -> np.ndarray:
+        return np.bincount(self.article_key, minlength=len(self.article_key))
+
+    def first_document(self, article: int) -> int:
+        """One document of the article (its first), to read what the article shows."""
+        return int(self._first_documents[article])
+
+    @cached_property
+    def _member_keys(self) -> np.ndarray:
+        return self.copy_key[self.copy_members]
+
+    @cached_property
+    def _articles_by_key(self) -> np.ndarray:
+        return np.argsort(self.article_key, kind="stable").astype(np.int32)
+
+    @cached_property
+    def _article_keys_sorted(self) -> np.ndarray:
+        return self.article_key[self._articles_by_key]
+
+    @cached_property
+    def _first_documents(self) -> np.ndarray:
+        first = np.full(len(self.article_key), self.doc_count, dtype=np.int64)
+        live = np.flatnonzero(self.alive)
+        np.minimum.at(first, self.article[live], live)
+        return first
 
     @cached_property
     def place_sets(self) -> PlaceSets | None:

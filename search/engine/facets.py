@@ -17,26 +17,28 @@ from search.engine.doc_values import Columns
 FEW_MATCHES = 32
 
 
-def month_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
-    """("YYYY-MM", count) for the dated documents among `ids` (or their articles)."""
-    keys, counts = _key_counts(columns.month[ids], columns.article[ids] if by_article else None)
+def month_counts(columns: Columns, ids: np.ndarray, units: np.ndarray | None = None) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for the dated documents among `ids` (or their distinct units: each
+    document's article or copy group, `Columns.units`)."""
+    keys, counts = _key_counts(columns.month[ids], units[ids] if units is not None else None)
     return [(f"{k // 100:04d}-{k % 100:02d}", int(c)) for k, c in zip(keys, counts) if k]
 
 
-def day_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
-    """("YYYY-MM-DD", count) for the dated documents among `ids` (or their articles)."""
-    keys, counts = _key_counts(columns.day[ids], columns.article[ids] if by_article else None)
+def day_counts(columns: Columns, ids: np.ndarray, units: np.ndarray | None = None) -> list[tuple[str, int]]:
+    """("YYYY-MM-DD", count) for the dated documents among `ids` (or their distinct units)."""
+    keys, counts = _key_counts(columns.day[ids], units[ids] if units is not None else None)
     return [(dt.date.fromordinal(int(k)).isoformat(), int(c)) for k, c in zip(keys, counts) if k]
 
 
-def year_counts(columns: Columns, ids: np.ndarray, by_article: bool = False) -> list[tuple[str, int]]:
-    keys, counts = _key_counts(columns.month[ids] // 100, columns.article[ids] if by_article else None)
+def year_counts(columns: Columns, ids: np.ndarray, units: np.ndarray | None = None) -> list[tuple[str, int]]:
+    keys, counts = _key_counts(columns.month[ids] // 100, units[ids] if units is not None else None)
     return [(f"{k:04d}", int(c)) for k, c in zip(keys, counts) if k]
 
 
-def place_article_counts(columns: Columns, matched: np.ndarray) -> np.ndarray:
-    """Matching articles per place index, for a boolean `matched` mask: an article counts once
-    for a place however many of its matching paragraphs carry it (facets of group=article).
+def place_unit_counts(columns: Columns, matched: np.ndarray, by_article: bool, collapse: bool) -> np.ndarray:
+    """Matching units per place index (articles, copy groups or articles' copy groups:
+    `Columns.units`), for a boolean `matched` mask: a unit counts once for a place however many
+    of its matching paragraphs carry it (facets of group=article, and of collapsed copies).
 
     Many matches: the (article, place) groups their pairs reach (`ArticlePlacePairs`, one pass,
     no sort); a few (under 1/FEW_MATCHES of the documents): a sort of their own pairs, which is
@@ -46,16 +48,16 @@ def place_article_counts(columns: Columns, matched: np.ndarray) -> np.ndarray:
     if not places:
         return np.zeros(places, dtype=np.int64)
     if np.count_nonzero(matched) * FEW_MATCHES >= columns.doc_count:
-        return columns.article_place_pairs.counts(matched)
+        return columns.unit_place_pairs(by_article, collapse).counts(matched)
     pairs = matched[columns.place_owner]
-    articles = columns.article[columns.place_owner[pairs]].astype(np.int64)
+    articles = columns.units(by_article, collapse)[columns.place_owner[pairs]].astype(np.int64)
     pairs = distinct(articles * places + columns.place_entry[pairs])
     return np.bincount(pairs % places, minlength=places)
 
 
 def _key_counts(keys: np.ndarray, articles: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys and how many documents have each, or how many distinct articles
-    when `articles` (each document's article number) is given."""
+    """The distinct keys and how many documents have each, or how many distinct units when
+    `articles` (each document's unit: article number or copy group) is given."""
     if articles is None or not len(keys):
         return _distinct_counts(keys)
     width = int(articles.max()) + 1

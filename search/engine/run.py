@@ -63,7 +63,8 @@ class Outcome:
     relaxed: bool
     highlight: frozenset[str]   # indexed terms to mark
     group_counts: dict[int, int] = field(default_factory=dict)  # docnum -> matching paragraphs
-    total: int = 0
+    total: int = 0              # results: paragraphs, articles or copy groups (Columns.units)
+    paragraphs: int = 0         # matching paragraphs, copies included
 
 
 # ---------------------------------------------------------------- one generation
@@ -232,6 +233,7 @@ class Request:
     relax: bool = True
     expand: bool = False      # RM3 feedback for match=any (hits may then lack the query's words)
     like: Story | None = None  # stories like this one instead of `q` (search.engine.similar)
+    collapse: bool = False    # one result per copy group (index/store/copies.py)
 
 
 def run(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> Outcome:
@@ -252,13 +254,15 @@ def run(gen: Generation, searcher, request: Request, time_limit: float, place_lo
         retry = _filtered(loose.evaluate(ctx), allowed)
         if len(retry.ids):
             match, relaxed = retry, True
-    outcome = Outcome(match, EMPTY_IDS, ctx.timed_out, relaxed, frozenset(tree.highlight_terms()))
+    outcome = Outcome(match, EMPTY_IDS, ctx.timed_out, relaxed, frozenset(tree.highlight_terms()),
+                      paragraphs=len(match.ids))
+    units = gen.columns.units(request.group_by_article, request.collapse)
     if request.needed == 0:
         # Counts only (page_size=0): nothing to put in order.
-        outcome.total = (_article_count(gen.columns.article[match.ids]) if request.group_by_article
-                         else len(match.ids))
-    elif request.group_by_article:
-        _group(outcome, gen.columns.article, sort, gen.columns, request.needed)
+        outcome.total = _article_count(units[match.ids]) if units is not None else len(match.ids)
+    elif units is not None:
+        _group(outcome, units, sort, gen.columns, request.needed,
+               gen.columns.article if request.group_by_article else None)
     else:
         outcome.order = ordered(match, gen.columns, sort, request.needed)
         outcome.total = len(match.ids)
@@ -305,12 +309,15 @@ def _filtered(match: Match, allowed: np.ndarray) -> Match:
 
 
 def _article_count(owners: np.ndarray) -> int:
-    """How many distinct articles own these paragraphs (their article numbers)."""
+    """How many distinct units (articles, copy groups) own these paragraphs (their numbers)."""
     return int(np.count_nonzero(np.bincount(owners))) if len(owners) else 0
 
 
-def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, needed: int) -> None:
-    """One row per article: its best paragraph in result order, and how many matched.
+def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, needed: int,
+           counted: np.ndarray | None) -> None:
+    """One row per unit (article, copy group, or article's copy group: `articles` holds each
+    document's): its best paragraph in result order; with `counted` (each document's article),
+    how many paragraphs of that paragraph's own article matched.
 
     Only the head of the order is sorted, as for ungrouped results: an article ranks where its
     best paragraph first appears, so the articles met in an exact prefix of the paragraph order,
@@ -330,4 +337,8 @@ def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, 
         prefix *= 4
     first.sort()
     outcome.order = head[first]
-    outcome.group_counts = {int(match.ids[row]): int(counts[owners[row]]) for row in outcome.order[:needed]}
+    if counted is not None:
+        own = counted[match.ids]
+        own_counts = counts if counted is articles else np.bincount(own)
+        outcome.group_counts = {int(match.ids[row]): int(own_counts[own[row]])
+                                for row in outcome.order[:needed]}

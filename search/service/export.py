@@ -45,8 +45,10 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson;
 BATCH_ROWS = 1000
 # The last CSV column names the generation on every row: a CSV has no line for it but its header,
 # and a file that outlives its download still says which index it came from.
+# `copy_count`: how many other paragraphs print the row's text (articles: how many other
+# articles are copies of it, or it of them); with collapse=copies they are not rows of their own.
 COLUMNS = ("id", "article_id", "date", "title", "place_ids", "place_names", "url", "text", "score",
-           "generation")
+           "copy_count", "generation")
 # With group=article each row is an article's best paragraph; this says how many matched.
 GROUPED_COLUMNS = (*COLUMNS[:-1], "matching_paragraphs", COLUMNS[-1])
 # Between place ids or names in one CSV cell (names may hold commas: "Washington, D.C.").
@@ -166,10 +168,11 @@ class Export:
         stored = self._served.gen.stored_fields(docnums[by_docnum])
         in_order = [stored[k] for k in np.argsort(by_docnum).tolist()]
         scores = match.scores[positions].tolist()
+        copy_counts = self._served.gen.columns.copy_counts(docnums, self.grouped).tolist()
         counts = self._outcome.group_counts
         pages: dict[str, str] = {}  # an article's page, quoted once per batch
         rows = []
-        for fields, score, docnum in zip(in_order, scores, docnums.tolist()):
+        for fields, score, copy_count, docnum in zip(in_order, scores, copy_counts, docnums.tolist()):
             article = fields.get(ARTICLE_ID)
             page = pages.get(article)
             if page is None:
@@ -182,7 +185,7 @@ class Export:
                 "places": [{"id": p.get("id"), "name": p.get("name")}
                            for p in fields.get(PLACES_JSON) or ()],
                 "url": f"{page}#p{fields.get(PARA)}",
-                "text": fields.get(TEXT, ""), "score": round(score, 4),
+                "text": fields.get(TEXT, ""), "score": round(score, 4), "copy_count": copy_count,
             }
             if self.grouped:
                 row["matching_paragraphs"] = counts.get(docnum, 1)
@@ -208,7 +211,7 @@ def _csv_row(row: dict, grouped: bool, generation: int | None) -> list:
     cells = [row["id"], row["article_id"], row["date"] or "", row["title"],
              CELL_SEPARATOR.join(str(p["id"]) for p in places),
              CELL_SEPARATOR.join(str(p["name"] or "") for p in places),
-             row["url"], row["text"], row["score"]]
+             row["url"], row["text"], row["score"], row["copy_count"]]
     return [*cells, row["matching_paragraphs"], generation] if grouped else [*cells, generation]
 
 

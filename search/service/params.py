@@ -29,6 +29,8 @@ MODES = ("simple", "advanced")
 MATCHES = ("all", "any")
 SORTS = ("relevance", "newest", "oldest")
 GROUPS = ("paragraph", "article")
+# copies: one result per group of copies (index/store/copies.py); none: every paragraph.
+COLLAPSES = ("copies", "none")
 FACETS = ("place", "country", "year", "month", "day")
 BOOLEANS = {"true": True, "false": False}
 # The longest place name or prefix a request may carry.
@@ -62,6 +64,7 @@ SEARCH_PARAMETERS = (
     Parameter("page", option="--page"),
     Parameter("page_size", option="--page-size"),
     Parameter("group", GROUPS, option="--group"),
+    Parameter("collapse", COLLAPSES, option="--collapse"),
     # Repeated (`facets=place&facets=year`) or comma-separated.
     Parameter("facets", FACETS, repeatable=True),
     Parameter("expand", tuple(BOOLEANS), option="--expand"),
@@ -94,6 +97,7 @@ class SearchParams:
     page: int = 1
     page_size: int = 10
     group: str = "paragraph"
+    collapse: str = "copies"
     facets: tuple[str, ...] = DEFAULT_FACETS
     # Pseudo-relevance feedback: related words join the query, so hits may lack its words.
     expand: bool = False
@@ -111,7 +115,8 @@ class SearchParams:
             "from": _iso(self.date_from), "to": _iso(self.date_to),
             "mentioned_from": _iso(self.mentioned_from), "mentioned_to": _iso(self.mentioned_to),
             "place": list(place_ids), "sort": self.sort, "page": self.page,
-            "page_size": self.page_size, "group": self.group, "facets": list(self.facets),
+            "page_size": self.page_size, "group": self.group, "collapse": self.collapse,
+            "facets": list(self.facets),
             "expand": self.expand, "like": self.like or None,
         }
 
@@ -140,6 +145,7 @@ def parse_params(raw: RawParams) -> SearchParams:
         sort=_choice(values, "sort", SORTS),
         page=page, page_size=page_size,
         group=_choice(values, "group", GROUPS),
+        collapse=_choice(values, "collapse", COLLAPSES),
         facets=_facets(raw.get("facets")),
         expand=_boolean(values, "expand", False),
         like=_like(values),

@@ -31,7 +31,7 @@ MAX_QUERIES = 5
 MAX_POINTS = 5000
 FORMATS = ("json", "csv")
 # The search parameters every query shares, and the trends' own.
-SHARED = ("mode", "match", "from", "to", "place", "group")
+SHARED = ("mode", "match", "from", "to", "place", "group", "collapse")
 PARAMETERS = ("q", *SHARED, "interval", "format")
 # The default interval: days over at most this many days, months over at most this many
 # months, years beyond (a chart of a few dozen to a hundred-odd points).
@@ -109,7 +109,8 @@ class Trends:
                                             served.directory.ids_for)
                 ids = outcome.match.ids
                 keys = document_keys(columns, interval, ids)
-                owners = columns.article[ids] if by_article else None
+                units = columns.units(by_article, request.collapse)
+                owners = units[ids] if units is not None else None
                 counts = per_period(keys, spans, owners)
                 points = [_point(label, int(c), int(t))
                           for label, c, t in zip(spans.labels, counts, totals)]

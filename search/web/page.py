@@ -30,19 +30,19 @@ State = dict[str, list[str]]
 
 # The order in which the page's own links list parameters, so that one search has one URL.
 ORDER = ("q", "mode", "match", "expand", "from", "to", "mentioned_from", "mentioned_to",
-         "place", "sort", "group", "page_size", "page")
+         "place", "sort", "group", "collapse", "page_size", "page")
 # Asked of the service for every results page: the facet lists and the timeline's buckets
 # (and the days too when the dates span at most DAYS_IN_A_MONTH).
 FACETS_ASKED = "place,country,month,year"
 DAYS_IN_A_MONTH = 31
 # Parameters with a visible control on the form; an error on any other one is shown above it.
-FORM_FIELDS = ("q", "from", "to", "place", "sort", "match", "group", "mode", "expand")
+FORM_FIELDS = ("q", "from", "to", "place", "sort", "match", "group", "collapse", "mode", "expand")
 # The controls folded under "Dates, places and options", counted on it when in use.
-FOLDED_FIELDS = ("from", "to", "place", "sort", "match", "group", "mode", "expand")
+FOLDED_FIELDS = ("from", "to", "place", "sort", "match", "group", "collapse", "mode", "expand")
 # The page's default for each option, which a URL may spell out without putting it in use. The
 # page groups by article (one story, one hit) where the API's default is a hit per paragraph.
 PAGE_DEFAULTS = {"sort": "relevance", "match": "all", "group": "article", "mode": "simple",
-                 "expand": "false"}
+                 "expand": "false", "collapse": "copies"}
 # Carried through a new submission of the form without a control of their own.
 HIDDEN_FIELDS = ("mentioned_from", "mentioned_to", "page_size")
 PAGE_WINDOW = 2          # numbered page links on each side of the current one
@@ -125,7 +125,18 @@ def article_view(service: SearchService, article_id: str, params: RawParams) -> 
                        for p in article["paragraphs"]],
         "q": q, "back_url": back_url,
         "related": _related(service, article_id),
+        "copy_of": _story_link(article.get("copy_of")),
+        "copies": [_story_link(story) for story in article.get("copies", [])],
     })
+
+
+def _story_link(story: dict | None) -> dict | None:
+    """An article named on another's page (the one it copies, or one of its copies)."""
+    if not story:
+        return None
+    return {"title": story["title"] or story["article_id"], "date": story["date"],
+            "date_text": _date_text(story["date"]),
+            "href": f"/article/{quote(story['article_id'], safe='')}"}
 
 
 def error_view(status: int, title: str, message: str, hint: str = "",
@@ -219,6 +230,7 @@ def _form(state: State, error: QueryError | None = None,
         "sort": _one(state, "sort").lower() or "relevance",
         "match_any": _one(state, "match").lower() == "any",
         "group_paragraph": _one(state, "group").lower() == "paragraph",
+        "every_copy": _one(state, "collapse").lower() == "none",
         "advanced": _one(state, "mode").lower() == "advanced",
         "expand": _one(state, "expand").lower() == "true",
         "places": [{"value": value, "label": names.get(value, value)}
@@ -286,7 +298,22 @@ def _hit(state: State, hit: dict, q: str, back: str, covered: set[str]) -> dict:
         "more": {"count": more, "href": f"/article/{article}?{link}",
                  "label": f"{more} more matching paragraph{'' if more == 1 else 's'}"}
                 if more > 0 else None,
+        "copies": _copies(hit, link),
     }
+
+
+def _copies(hit: dict, link: str) -> dict | None:
+    """"Also in N other stories": the stories that print this text too (folded into this hit
+    by the search), each a link to the copy; the list opens without JavaScript (<details>)."""
+    count = hit.get("copy_count") or 0
+    if not count:
+        return None
+    stories = [{"title": story["title"] or story["article_id"], "date": story["date"],
+                "date_text": _date_text(story["date"]),
+                "href": f"/article/{quote(story['article_id'], safe='')}?{link}#{story['url'].rsplit('#', 1)[-1]}"}
+               for story in hit.get("copy_stories", [])]
+    return {"label": f"Also in {count:,} other stor{'y' if count == 1 else 'ies'}",
+            "stories": stories, "unlisted": count - len(stories)}
 
 
 def _notice(notice: str | dict | None) -> str | None:
@@ -337,6 +364,7 @@ def _chips(state: State, names: dict[str, str]) -> list[dict]:
         if name in state:
             chips.append({"kind": kind, "label": _one(state, name), "href": _href(state, {name: None})})
     for name, value, label in (("match", "any", "Any word"), ("group", "paragraph", "Every paragraph"),
+                               ("collapse", "none", "Every copy"),
                                ("mode", "advanced", "Advanced syntax"), ("expand", "true", "Related words")):
         if _one(state, name).lower() == value:
             chips.append({"kind": "Option", "label": label, "href": _href(state, {name: None})})

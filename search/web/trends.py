@@ -17,7 +17,7 @@ MEASURES = ("share", "count")
 # The page counts stories, as the search page does, unless the URL asks for paragraphs.
 PAGE_GROUP = "article"
 # The search parameters a point's link and the form carry besides q and the dates.
-CARRIED = ("place", "mode", "match", "group")
+CARRIED = ("place", "mode", "match", "group", "collapse")
 WIDTH, HEIGHT = 640, 240              # SVG units of the chart
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 28
 # Distinct by colour and by dash, so the lines stay apart in grey or for colour-blind readers.

@@ -68,7 +68,7 @@ def test_reindex_piped_prints_plain_lines_not_a_bar(tmp_path):
 
 
 # The stages a full build goes through after reading, in order (no merge: nothing was deleted).
-AFTER_READING = ["finishing the index segments", "column files and posting store", "places table",
+AFTER_READING = ["finishing the index segments", "column files, copies and posting store", "places table",
                  "checksums", "switching to the new generation"]
 
 

@@ -14,7 +14,8 @@ from built_apps import app_over
 def _article(i: int, city: str, paragraphs: int = 1) -> dict:
     return {"id": f"{city.lower()}-{i}", "title": f"Harvest report {i}", "date": "1987-03-02",
             "author": "", "url": "", "dateline": "",
-            "paragraphs": [f"Wine growers near {city} reported a good harvest, part {p}."
+            # Each text its own (the same text in two articles would be copies, folded).
+            "paragraphs": [f"Wine growers near {city} reported harvest {i}, part {p}."
                            for p in range(paragraphs)]}
 
 

@@ -161,7 +161,7 @@ def test_grouping_from_a_prefix_gives_the_articles_a_full_sort_gives(many_articl
     assert len(expected) == 600 and len(docs) > 4 * GROUP_PREFIX
     for needed in (1, 5, 20, 50, 100, 300, len(expected) + 5):
         outcome = Outcome(match, EMPTY_IDS, False, False, frozenset())
-        _group(outcome, columns.article, sort, columns, needed)
+        _group(outcome, columns.article, sort, columns, needed, columns.article)
         assert outcome.order[:needed].tolist() == expected[:needed]
         assert outcome.total == len(expected)
         counts = np.bincount(columns.article[docs])

@@ -24,6 +24,19 @@
 % end
 </ul>
 % end
+% if copy_of:
+<p class="copy-of">A copy of <a href="{{copy_of['href']}}">{{copy_of['title']}}</a>{{' (' + copy_of['date_text'] + ')' if copy_of['date'] else ''}}.</p>
+% end
+% if copies:
+<details class="copies">
+<summary>Printed again in {{len(copies)}} other stor{{'y' if len(copies) == 1 else 'ies'}}</summary>
+<ul>
+% for story in copies:
+<li><a href="{{story['href']}}">{{story['title']}}</a>{{' · ' + story['date_text'] if story['date'] else ''}}</li>
+% end
+</ul>
+</details>
+% end
 % if q:
 <p class="marked-note">Words of your search “{{q}}” are marked.</p>
 % end

@@ -66,6 +66,7 @@
 <legend>Options</legend>
 <label class="check"><input type="checkbox" name="match" value="any"{{!' checked' if match_any else ''}}{{!invalid('match')}}> Any of the words, best first</label>
 <label class="check"><input type="checkbox" name="group" value="paragraph"{{!' checked' if group_paragraph else ''}}{{!invalid('group')}}> Every matching paragraph as its own result</label>
+<label class="check"><input type="checkbox" name="collapse" value="none"{{!' checked' if every_copy else ''}}{{!invalid('collapse')}}> Every copy of a story (syndicated and repeated texts) as its own result</label>
 <label class="check"><input type="checkbox" name="mode" value="advanced"{{!' checked' if advanced else ''}}{{!invalid('mode')}}> Advanced syntax: AND, OR, NOT, title:, prefix*, word~</label>
 <label class="check"><input type="checkbox" name="expand" value="true"{{!' checked' if expand else ''}}{{!invalid('expand')}}> Include related words</label>
 % for name in ('match', 'group', 'mode', 'expand'):
@@ -152,6 +153,19 @@ Type a few words; narrow by date or place; open an article at the paragraph that
 <p class="snippet">{{!hit['snippet']}}</p>
 % if hit['more']:
 <p class="more"><a href="{{hit['more']['href']}}">{{hit['more']['label']}}<span class="visually-hidden"> in this article</span></a></p>
+% end
+% if hit['copies']:
+<details class="copies">
+<summary>{{hit['copies']['label']}}</summary>
+<ul>
+% for story in hit['copies']['stories']:
+<li><a href="{{story['href']}}">{{story['title']}}</a>{{' · ' + story['date_text'] if story['date'] else ''}}</li>
+% end
+% if hit['copies']['unlisted']:
+<li>and {{'{:,}'.format(hit['copies']['unlisted'])}} more</li>
+% end
+</ul>
+</details>
 % end
 % if hit['places']:
 <ul class="place-links" aria-label="Places: add as a filter">
