@@ -151,13 +151,15 @@ def _articles_sharing(groups: np.ndarray, owners: np.ndarray) -> tuple[np.ndarra
     """For every ordered pair of different articles (A, B) with paragraphs in a common group:
     A, B, and how many of A's paragraphs have a copy in B."""
     pairs, per_pair = np.unique(np.stack([groups, owners], axis=1), axis=0, return_counts=True)
-    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]])
-    width = np.diff(np.r_[starts, len(pairs)])[np.cumsum(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]) - 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(pairs)]))
-    # Each (group, article) entry meets every entry of its group, itself included.
+    new_group = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
+    starts = np.flatnonzero(new_group)
+    sizes = np.diff(np.r_[starts, len(pairs)])
+    # Each (group, article) entry meets every entry of its group, itself included: entry i is
+    # repeated as often as its group has entries, and the repeats walk through that group.
+    width = sizes[np.cumsum(new_group) - 1]
     first = np.repeat(np.arange(len(pairs)), width)
     offset = np.arange(len(first)) - np.repeat(np.cumsum(width) - width, width)
-    second = group_start[first] + offset
+    second = np.repeat(starts, sizes)[first] + offset
     differ = pairs[first, 1] != pairs[second, 1]
     articles = int(owners.max()) + 1
     joined, where = np.unique(pairs[first[differ], 1].astype(np.int64) * articles + pairs[second[differ], 1],
