@@ -38,7 +38,8 @@ def compute_copies(reader, article: np.ndarray, alive: np.ndarray, day: np.ndarr
     n = len(article)
     key = np.arange(n, dtype=np.int32)
     articles = int(article.max()) + 1 if n else 0
-    if not n or not reader.has_column(SKETCH):
+    if not n or SKETCH not in reader.schema or not reader.has_column(SKETCH):
+        # A generation built before copies (or empty): every paragraph is its own group.
         return _arrays(key, np.zeros(0, dtype=np.int32), articles, article, day)
     exact, bands = sketch_arrays(b"".join(reader.column_reader(SKETCH)), n)
     sketched = np.flatnonzero((exact != 0) & alive).astype(np.int32)

@@ -8,6 +8,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 
 from index.store import columns as stored
+from index.store.schema import SKETCH, build_schema
 from search.engine.doc_values import Columns
 from search_corpus import built_index
 
@@ -43,3 +44,17 @@ def test_a_generation_without_column_files_computes_them(tmp_path):
     mapped, computed = both(gen_dir)
     assert not isinstance(mapped.day, np.memmap)
     assert_same(mapped, computed)
+
+
+def test_a_generation_built_before_copies_has_every_paragraph_its_own_group(tmp_path):
+    # The schema of a generation built before copies: no sketch column.
+    schema = build_schema()
+    schema.remove(SKETCH)
+    ix = whoosh_index.create_in(str(tmp_path), schema)
+    with ix.writer() as writer:
+        for n in range(3):
+            writer.add_document(id=f"a{n}:0", article_id=f"a{n}", text="the same words in every paragraph here")
+    with ix.reader() as reader:
+        columns = Columns.computed(reader)
+    assert columns.copy_key.tolist() == [0, 1, 2] and len(columns.copy_members) == 0
+    assert columns.article_key.tolist() == [0, 1, 2]
