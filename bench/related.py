@@ -136,14 +136,14 @@ def main() -> None:
     print(f"similar (ours)              P@10 {ours:.4f}   latency {percentiles(took)}; timed out: {timed_out}")
     baselines = {"tf-idf, sklearn defaults": {},
                  "tf-idf, English stop words, sublinear tf": {"stop_words": "english", "sublinear_tf": True}}
-    best = 0.0
+    found = {}
     for name, options in baselines.items():
         t = time.perf_counter()
         neighbours = tfidf_neighbours(docs, stories, **options)
-        p = statistics.fmean(precision(neighbours[s], s, topics) for s in stories)
-        best = max(best, p)
-        print(f"{name:<40} P@10 {p:.4f}   ({time.perf_counter() - t:.1f} s for all)")
-    print(f"ours / best baseline: {ours / best:.3f} (target >= 1.05)")
+        found[name] = statistics.fmean(precision(neighbours[s], s, topics) for s in stories)
+        print(f"{name:<40} P@10 {found[name]:.4f}   ({time.perf_counter() - t:.1f} s for all)")
+    for name, p in found.items():
+        print(f"ours / {name}: {ours / p:.3f} (target >= 1.05)")
     service.close()
 
 
