@@ -49,19 +49,23 @@ class Story:
 
 
 def article_story(columns, docnums: list[int]) -> Story | None:
-    """The story of an article's live paragraphs (None when it has none)."""
+    """The story of an article's live paragraphs (None when it has none); the article and its
+    copies (its copy group: index/store/copies.py) are left out of the answer."""
     if not docnums:
         return None
-    return Story(tuple(docnums), tuple(sorted({int(columns.article[d]) for d in docnums})))
+    own = {int(columns.article[d]) for d in docnums}
+    copies = {int(a) for article in own for a in columns.copy_articles(article)}
+    return Story(tuple(docnums), tuple(sorted(own | copies)))
 
 
 def paragraph_story(searcher, columns, paragraph_id: str) -> Story | None:
-    """The story of one paragraph, by its id; its whole article is left out of the answer.
-    None when no live paragraph has that id."""
+    """The story of one paragraph, by its id; its whole article, and every article that prints
+    the same paragraph, are left out of the answer. None when no live paragraph has that id."""
     docnum = searcher.document_number(id=paragraph_id)
     if docnum is None or not columns.alive[docnum]:
         return None
-    return Story((int(docnum),), (int(columns.article[docnum]),))
+    left_out = {int(columns.article[docnum]), *(int(a) for a in columns.article[columns.copies_of(docnum)])}
+    return Story((int(docnum),), tuple(sorted(left_out)))
 
 
 def more_like_this(searcher, analyzer, story: Story, doc_count: int,

@@ -215,3 +215,11 @@ def test_an_incremental_reindex_regroups_when_a_file_goes(archive, tmp_path):
     reindex(settings)
     arrays, _ = read_columns(generations.serving_generation(index_dir))
     assert len(arrays["copy_members"]) == 6
+
+
+def test_related_stories_leave_out_the_story_and_its_copies(app):
+    similar = app.get("/api/articles/wire/similar").json
+    assert {h["article_id"] for h in similar["hits"]} & {"wire", "reprint", "edited"} == set()
+    assert "update" in {h["article_id"] for h in similar["hits"]}  # it shares a paragraph, not all
+    like = search(app, "like=wire:0&collapse=none")
+    assert {h["article_id"] for h in like["hits"]} & {"wire", "reprint", "edited", "update"} == set()
