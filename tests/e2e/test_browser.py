@@ -43,8 +43,9 @@ def articles() -> list[dict]:
         made.append({
             "id": f"report-{i}", "title": f"Market report {i} from {city}",
             "date": f"1987-{month:02d}-{1 + i % 28:02d}", "author": "", "url": "", "dateline": "",
-            "paragraphs": [f"Oil shipments through {city} rose on {WEEKDAYS[i % 5]}, port "
-                           "officials said.",
+            # Each text its own (the same text in two reports would be copies, folded).
+            "paragraphs": [f"Oil shipments through {city} rose on {WEEKDAYS[i % 5]} in report "
+                           f"{i}, port officials said.",
                            f"Grain shipments through {city} were steady, officials said."]})
     return made + [HOSTILE]
 
