@@ -14,7 +14,8 @@ scores again with each such gold span moved to the nearest occurrence of its phr
 characters), to show what that costs. The first line is the figure to compare.
 
 As `reindex` reads an archive, each corpus is read twice: a first pass counts how the corpus
-reads its ambiguous names (`index.places.prior`), and the scored pass reads with that prior.
+reads its ambiguous names and which country it is mostly about, its home (`index.places.prior`),
+and the scored pass reads with that prior.
 A line "without the corpus prior" scores the first pass, each article on its own.
 """
 from __future__ import annotations
@@ -85,8 +86,10 @@ def main() -> None:
     for name, filename in CORPORA.items():
         documents = read_corpus(folder / filename, countries)
         print(f"  {name} without the corpus prior: {evaluate(gazetteer, documents)[0].line()}")
-        score, errors, seconds = evaluate(with_corpus_prior(gazetteer, documents), documents)
-        print(f"{name} ({len(documents)} articles, {seconds:.2f} s): {score.line()}")
+        led = with_corpus_prior(gazetteer, documents)
+        score, errors, seconds = evaluate(led, documents)
+        print(f"{name} ({len(documents)} articles, {seconds:.2f} s, home country "
+              f"{led.home_country or 'none'}): {score.line()}")
         realigned, moved = realign(documents)
         if moved:
             print(f"  {name} with {moved} gold spans moved onto their phrase: "

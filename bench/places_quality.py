@@ -107,7 +107,8 @@ def with_archive_prior(gazetteer: Gazetteer, folder: Path) -> Gazetteer:
             counts.add(str(path), gazetteer.readings(article))
     prior = counts.prior()
     print(f"first pass (read the files, count readings): {time.process_time() - start:.2f} s of CPU, "
-          f"{len(prior.leaders)} names with a leading reading")
+          f"{len(prior.leaders)} names with a leading reading, "
+          f"home country {prior.home or 'none'}")
     return gazetteer.with_prior(prior)
 
 

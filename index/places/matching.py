@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +16,7 @@ import ahocorasick
 from index.folding import fold, fold_in_place
 from index.model import Article
 from index.places.entries import ArticlePlaces, Place, PlaceMention
-from index.places.prior import ReadingPrior
+from index.places.prior import HOME_KEY, ReadingPrior
 from index.places.spelling import title_case_capitals, title_case_words, title_word
 from index.places.tables import (DATA_DIR, TOWN_POPULATION, cached_tables, is_subdivision, population_of,
                                  read_list, read_table)
@@ -29,6 +30,10 @@ CONTEXT_POPULATION_RATIO = 0.05
 # this share of its people no longer wins on its region being named (Washington, Georgia beside
 # Washington, D.C. in an article naming the state of Georgia): only a pair or a dateline names it.
 LEADER_POPULATION_RATIO = 0.2
+# In an article that supports none of a name's readings, the reading in the archive's home
+# country (`ReadingPrior.home`) wins over a default elsewhere when it has at least this share of
+# the default's people: a local paper's "Mansfield" is its own country's, its "Paris" France.
+HOME_POPULATION_RATIO = 0.35
 # Two readings this close are neighbours: a reading with another name of its article nearby
 # (a place the article may name in the same town's surroundings) is the one the article means,
 # the geoparsing literature's "spatial minimality" ("London" beside "St. Thomas" is the Ontario
@@ -74,18 +79,32 @@ class _Signs:
     police", "a Palestine man", "Norfolk High School", "Jessica Kay, 18, of Paris").
     `dialled`: the regions of its telephone numbers' area codes, with their countries ("call
     519-661-5670": Ontario, Canada), which are no place it names but say where it is local.
+    `likely`: names it writes once as a surname may stand ("Elizabeth Fairfield", "Moore
+    said"); `placed`: names it writes somewhere as only a place is written (after "in", "at",
+    "near", "from", as a town's, in a pair).
     """
 
     persons: frozenset[str] = frozenset()
     styled: frozenset[str] = frozenset()
     towns: frozenset[str] = frozenset()
     dialled: frozenset[str] = frozenset()
+    likely: frozenset[str] = frozenset()
+    placed: frozenset[str] = frozenset()
 
     @staticmethod
     def union(signs: Iterable[_Signs]) -> _Signs:
-        signs = list(signs)
+        signs = [s for s in signs if s is not _NO_SIGNS]
+        if not signs:
+            return _NO_SIGNS
         return _Signs(*(frozenset().union(*(getattr(s, field) for s in signs))
-                        for field in ("persons", "styled", "towns", "dialled")))
+                        for field in ("persons", "styled", "towns", "dialled", "likely",
+                                      "placed")))
+
+    def all_persons(self) -> frozenset[str]:
+        """The names that are a person's throughout the article: those it gives a person, and
+        those it writes as a surname somewhere and nowhere as only a place is written (one
+        sense per discourse: "Elizabeth Fairfield ... Fairfield's lawyers")."""
+        return self.persons | (self.likely - self.placed)
 
 
 _NO_SIGNS = _Signs()
@@ -131,6 +150,11 @@ class Gazetteer:
         return Gazetteer(self._places, self._names, self._function_words, prior, self._area_codes,
                          self._automaton)
 
+    @property
+    def home_country(self) -> str | None:
+        """The archive's home country by its prior (`ReadingPrior.home`), if it has one."""
+        return self._prior.home
+
     def place(self, place_id: str) -> Place:
         return self._places[place_id]
 
@@ -154,7 +178,7 @@ class Gazetteer:
     def readings_in(self, text: str) -> set[tuple[str, str]]:
         """(name key, place id) of the names in `text` that have more than one reading, as
         `find` reads them: what a first pass counts for the archive's prior."""
-        return {(c.key, m.place.id) for c, m in self._found(text) if len(self._names[c.key]) > 1}
+        return self._counted(self._found(text))
 
     def find_in_article(self, article: Article) -> ArticlePlaces:
         """Places of each paragraph and of the dateline, the whole article being the context."""
@@ -167,12 +191,21 @@ class Gazetteer:
         `find_in_article` reads them (the dateline's included)."""
         dateline, paragraphs = self._article_found(article)
         found = [pair for para in paragraphs for pair in para] + ([dateline] if dateline else [])
-        return {(c.key, m.place.id) for c, m in found if len(self._names[c.key]) > 1}
+        return self._counted(found)
+
+    def _counted(self, found: list[tuple[_Candidate, PlaceMention]]) -> set[tuple[str, str]]:
+        """What a first pass counts of one text: its ambiguous names' readings, and under
+        HOME_KEY its main country (the one most of its places lie in, when one leads)."""
+        counted = {(c.key, m.place.id) for c, m in found if len(self._names[c.key]) > 1}
+        countries = Counter(m.place.country_code for _, m in found).most_common(2)
+        if countries and (len(countries) == 1 or countries[0][1] > countries[1][1]):
+            counted.add((HOME_KEY, countries[0][0]))
+        return counted
 
     def _found(self, text: str) -> list[tuple[_Candidate, PlaceMention]]:
         candidates, signs = self._candidates(text)
         signs = replace(signs, dialled=self._dialled(text))
-        [candidates] = _bound_by_pairs([_without_persons(candidates, signs.persons)])
+        [candidates] = _bound_by_pairs([_without_persons(candidates, signs.all_persons())])
         return _resolved(candidates, _Context.of(candidates, signs), self._prior)
 
     def _article_found(self, article: Article) -> tuple[tuple[_Candidate, PlaceMention] | None,
@@ -190,7 +223,8 @@ class Gazetteer:
                   *article.paragraphs)]
         signs = replace(_Signs.union(found_signs for _, found_signs in found),
                         dialled=self._dialled("\n".join(article.paragraphs)))
-        title, dateline, *paragraphs = [_without_persons(c, signs.persons) for c, _ in found]
+        persons = signs.all_persons()
+        title, dateline, *paragraphs = [_without_persons(c, persons) for c, _ in found]
         # The dateline's first place that survives is its city, or its state when the city is
         # unknown ("SMALLTOWN, Conn.").
         alone = _resolved(dateline, _Context.of(dateline), self._prior)
@@ -206,7 +240,7 @@ class Gazetteer:
     def _candidates(self, text: str) -> tuple[list[_Candidate], _Signs]:
         """The names in `text` that may be places, and what its wording says of them (`_Signs`)."""
         if not text:
-            return [], _Signs()
+            return [], _NO_SIGNS
         titled = title_case_capitals(text)
         if titled is text and _LONG_CAPITALS.search(text):
             # A dateline or a shouted name inside ordinary text: "CHARLESTON, W.Va. (AP) --".
@@ -218,26 +252,41 @@ class Gazetteer:
                  if self._names[searched[start:end]]]
         if "ounties" in text or "arishes" in text:
             found = _with_county_lists(found, text, searched, self._names)
-        kept, persons, styled, towns = [], set(), set(), set()
+        kept, persons, styled, towns, likely, placed = [], set(), set(), set(), set(), set()
         for c in _pairs_resolved(found, text):
-            if _STREET_AFTER.match(text, c.end) or (
+            # What follows a name changes its reading only when it is a capitalised word.
+            capital_after = text.startswith(" ", c.end) and text[c.end + 1:c.end + 2].isupper()
+            if (capital_after and _STREET_AFTER.match(text, c.end)) or (
                     text.endswith("of ", 0, c.start)
                     and _CITY_OF_BEFORE.search(text, max(0, c.start - 10), c.start)
                     and not any(p.kind == "city" for p in c.places)):
                 continue  # "Falcon Street"; "the city of Turkey" (a town the lists lack)
-            after = _WORD_AFTER.match(text, c.end)
+            if capital_after and _INITIAL_AFTER.match(text, c.end):
+                continue  # "Virginia L. Lane", "Milton J. Little": a given name
+            if capital_after and _INSTITUTION_AFTER.match(text, c.end):
+                if _written_as_town(c, text):
+                    towns.add(c.key)
+                continue  # "Goshen Elementary", "Worden Middle School": a name, not the place
+            after = _WORD_AFTER.match(text, c.end) if capital_after else None
             if after is not None and after.group(1) not in _TOWN_NOUNS:
                 styled.add(c.surface)
             reading = _person_reading(c, text, self._function_words)
             if reading == _NAMED_PERSON:
                 persons.add(c.surface)
+            elif reading == _SURNAME:
+                likely.add(c.surface)
             elif reading is None:
                 kept.append(c)
                 if _written_as_town(c, text):
                     towns.add(c.key)
-        if not (persons or styled or towns):
+                    placed.add(c.surface)
+                elif _person_checked(c) and (c.paired or _PLACE_WORDS_BEFORE.search(
+                        text, max(0, c.start - 12), c.start)):
+                    placed.add(c.surface)
+        if not (persons or styled or towns or likely or placed):
             return kept, _NO_SIGNS
-        return kept, _Signs(frozenset(persons), frozenset(styled), frozenset(towns))
+        return kept, _Signs(frozenset(persons), frozenset(styled), frozenset(towns),
+                            likely=frozenset(likely), placed=frozenset(placed))
 
     def _dialled(self, text: str) -> frozenset[str]:
         """The regions (and their countries) of the area codes of the telephone numbers in
@@ -387,6 +436,11 @@ _TOWN_WORDS_BEFORE = re.compile(
     r"|\b\d+ (?:[NSEW]\. )?(?:[A-Z][a-z]+ ){1,3}(?:St|Ave|Rd|Blvd|Dr|Street|Avenue|Road)\.?, )$")
 
 
+# What stands before a name only a place takes ("in Fairfield", "near Dyer", "from Davis").
+_PLACE_WORDS_BEFORE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Ff]rom|[Tt]o|[Oo]utside|[Ii]nto"
+                                 r"|[Vv]isit(?:ed|ing|s)?|[Tt]hrough|[Aa]cross|[Aa]round) $")
+
+
 def _written_as_town(candidate: _Candidate, text: str) -> bool:
     """Whether `text` writes this name as a town's (`_TOWN_WORDS_AFTER`, `_TOWN_WORDS_BEFORE`)."""
     if _TOWN_WORDS_AFTER.match(text, candidate.end):
@@ -425,6 +479,13 @@ _TOWN_NOUNS = frozenset({
 # Road"), not the place. ("Highway" is left out: "Texas Highway 6" names the state.)
 _STREET_AFTER = re.compile(r" (?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Boulevard|Blvd\.?|Lane"
                            r"|Drive|Close|Crescent|Terrace)\b")
+# A name followed by these opens a school's name ("Goshen Elementary", "Worden Middle School",
+# "Battle Ground Academy"), named after a road or a person as often as after the town: the
+# school is no mention of the place. (Not "High School": "Paris High School" mostly is in Paris,
+# and news names the town's one high school after it; nor "University": "Columbia University".)
+_INSTITUTION_AFTER = re.compile(r" (?:Academy|(?:Elementary|Middle)(?: School)?)\b")
+# A middle initial and a surname after a name make it a given name ("Virginia L. Lane").
+_INITIAL_AFTER = re.compile(r" [A-Z]\. [A-Z][a-z]")
 # A person's age after the name ("Burton, 39, runs a farm"): news gives people their age.
 _AGE_AFTER = re.compile(r", \d{1,2}, ")
 _SPEECH_AFTER = re.compile(r" (?:said|says|told|added|stated|explained|noted|wrote|asked|"
@@ -435,16 +496,21 @@ _NOT_GIVEN_NAMES = frozenset({"north", "south", "east", "west", "northern", "sou
                               "lower", "metro", "rural", "suburban", "nearby", "neighboring",
                               "neighbouring", "city", "town", "village", "county"})
 _NAMED_PERSON = "named"
+_SURNAME = "surname"
 _LIKELY_PERSON = "likely"
 
 
 def _person_reading(candidate: _Candidate, text: str, function_words: frozenset[str]) -> str | None:
     """For a name read only as cities (or the package's divisions: "Kerry", "Angus"):
-    _NAMED_PERSON after a given name, a title, a middle initial or a nickname ("John Taylor",
-    "Sen. Walker") or before an age ("Burton, 39,"), which names the person for the whole
-    article ("Taylor said" later);
-    _LIKELY_PERSON, for a small town only, before a verb of speech ("Moore said") or a
-    capitalised word that is not a town noun ("Sidney Johnson", not "Paris High School");
+    _NAMED_PERSON after a title, a middle initial or a nickname ("Sen. Walker") or before an
+    age ("Burton, 39,"), which names the person for the whole article ("Walker said" later);
+    _SURNAME, for a small town only, after a given name inside a sentence ("said Elizabeth
+    Fairfield") or before a verb of speech ("Moore said"): a person here, and in the whole
+    article unless it writes the name somewhere as only a place is written
+    (`_Signs.all_persons`);
+    _LIKELY_PERSON after any other capitalised word ("Missing Lancaster girl" opening a title),
+    or for a small town before a capitalised word that is not a town noun ("Sidney Johnson",
+    not "Paris High School"): a person here only;
     else None."""
     if not _person_checked(candidate):
         return None
@@ -453,14 +519,25 @@ def _person_reading(candidate: _Candidate, text: str, function_words: frozenset[
             or _AGE_AFTER.match(text, candidate.end)):
         return _NAMED_PERSON
     word = _WORD_BEFORE.search(before)
+    small = all(_is_small_city(p) or is_subdivision(p) for p in candidate.places)
     if word and word.group(1).lower() not in function_words:
+        # A capitalised word that opens a sentence or a title is as often an adjective
+        # ("Missing Lancaster girl", "New Gainesville prison") as a given name; and a big
+        # city's name after one is mostly inside a longer name ("Bank of America Chicago").
+        if small and not _opens_sentence(text, word.start(1) + candidate.start - len(before)):
+            return _SURNAME
         return _LIKELY_PERSON
-    if not all(_is_small_city(p) or is_subdivision(p) for p in candidate.places):
+    if not small:
         return None  # "a resident of Tabriz told the BBC"
     if _SPEECH_AFTER.match(text, candidate.end):
-        return _LIKELY_PERSON
+        return _SURNAME
     after = _WORD_AFTER.match(text, candidate.end)
     return _LIKELY_PERSON if after is not None and after.group(1) not in _TOWN_NOUNS else None
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` opens the text, a sentence or a quotation."""
+    return text[max(0, start - 2):start].strip() in ("", ".", "!", "?", '"', "“", ":")
 
 
 def _person_checked(candidate: _Candidate) -> bool:
@@ -665,14 +742,17 @@ def _resolved(candidates: list[_Candidate], context: _Context,
     mentions = []
     for c in candidates:
         leader = prior.leader(c.key)
-        town = (_as_town(_led(c.places, leader, keep_tiny=True), context.without(c.key))
-                if c.key in context.signs.towns else None)
+        # The archive's home country speaks for a name only when the archive has no reading
+        # of its own for it ("Venice" read as Italy's in most of the archive stays Italy's).
+        home = prior.home if leader is None else None
+        town = (_as_town(_led(c.places, leader, keep_tiny=True), context.without(c.key),
+                         home) if c.key in context.signs.towns else None)
         if town is not None:
             place, kept = town
             if kept:
                 mentions.append((c, PlaceMention(place, c.start, c.end, c.surface)))
             continue
-        place, level = _choose(_led(c.places, leader), context, c.key)
+        place, level = _choose(_led(c.places, leader), context, c.key, home)
         if (_is_small_city(place) and level < _needed_level(place)
                 and (_is_town(place) or not context.neighbours(place, c.key))):
             continue
@@ -683,10 +763,12 @@ def _resolved(candidates: list[_Candidate], context: _Context,
     return mentions
 
 
-def _as_town(places: tuple[Place, ...], others: _OtherNames) -> tuple[Place, bool] | None:
+def _as_town(places: tuple[Place, ...], others: _OtherNames,
+             home: str | None = None) -> tuple[Place, bool] | None:
     """For a name its article writes as a town's ("Lebanon police"): the town reading the
     article's other names support most, then the one in the country where most of them have
-    their default ("Paris" beside "Dallas"), then the largest; without
+    their default ("Paris" beside "Dallas"), then the one in the archive's `home` country
+    ("Athens residents" in a local American paper), then the largest; without
     the population ratio `_choose` asks of a reading against its default, and whether it is
     believed: with one level less support than `_needed_level`, or none when every town of the
     name lies in one country ("Grand Ledge Police" alone). None when the name has no town
@@ -696,7 +778,8 @@ def _as_town(places: tuple[Place, ...], others: _OtherNames) -> tuple[Place, boo
     default = places[0]
     if not towns or default.kind == "region":
         return None
-    best = max(towns, key=lambda p: (others.level(p), others.other_defaults(p.country_code, "")))
+    best = max(towns, key=lambda p: (others.level(p), others.other_defaults(p.country_code, ""),
+                                     p.country_code == home))
     level = others.level(best)
     if default.kind != "city" and others.level(default) > level:
         return None
@@ -754,7 +837,8 @@ def _needed_level(place: Place) -> int:
     return 2 if _is_town(place) else 1
 
 
-def _choose(places: tuple[Place, ...], context: _Context, key: str) -> tuple[Place, int]:
+def _choose(places: tuple[Place, ...], context: _Context, key: str,
+            home: str | None = None) -> tuple[Place, int]:
     """The default reading, unless the context supports another one more: by naming it, a place
     in it or its region (level 2), or by naming its country (level 1) when that reading is not
     tiny beside the default or the default is a city whose country the text never names
@@ -778,6 +862,9 @@ def _choose(places: tuple[Place, ...], context: _Context, key: str) -> tuple[Pla
         near = [0 if _is_town(place) else context.neighbours(place, key) for place in places]
         if max(near) > near[0]:
             return places[near.index(max(near))], 0
+        at_home = _home_reading(places, home)
+        if at_home is not None:
+            return at_home, 1
         # Else prefer a reading not tiny beside the
         # default in the country more of the article's other names point to by default
         # ("Edmonton" beside "Enfield" is the London one; "London" stays London, England).
@@ -788,6 +875,18 @@ def _choose(places: tuple[Place, ...], context: _Context, key: str) -> tuple[Pla
                     and context.other_defaults(place.country_code, default.name) > backing):
                 return place, 1
     return best, best_level
+
+
+def _home_reading(places: tuple[Place, ...], home: str | None) -> Place | None:
+    """The reading in the archive's home country, for a name its article supports in no way:
+    the largest there, when the default lies elsewhere and that reading is no town of the long
+    tail and at least HOME_POPULATION_RATIO of the default's people ("Mansfield" in a local
+    paper's archive of American towns is Mansfield, Texas, not Mansfield, England)."""
+    default = places[0]
+    if home is None or default.country_code == home or _is_small_city(default):
+        return None  # a small default the article does not support is dropped: no reading
+    return next((p for p in places[1:] if p.country_code == home and not _is_town(p)
+                 and population_of(p) >= HOME_POPULATION_RATIO * population_of(default)), None)
 
 
 def _automaton(names: dict[str, tuple[Place, ...]]) -> ahocorasick.Automaton:

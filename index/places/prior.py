@@ -1,7 +1,8 @@
 """How the whole archive reads its ambiguous place names: for each name, in how many articles a
 first pass chose each of its readings. A name the archive reads one way in most of its
 articles keeps that reading in the next one unless the article itself says otherwise strongly
-(a pair such as "Washington, Ga.", its dateline, a namesake not tiny beside it). The build
+(a pair such as "Washington, Ga.", its dateline, a namesake not tiny beside it). The same
+counts give the archive's home country, the one most of its articles are about. The build
 counts in a first pass (`count_readings`) and keeps the counts per file in the generation, so an
 incremental build counts only the files it reads. Must not import Whoosh or anything under search/.
 """
@@ -21,6 +22,12 @@ from index.store.files import write_atomically
 # the archive splits between two places, says nothing about the next article.
 PRIOR_MIN_ARTICLES = 8
 PRIOR_MIN_SHARE = 0.75
+# The pseudo-name under which each article counts its main country (the country most of its
+# places lie in): the archive's home country is the one most of its articles are about.
+HOME_KEY = "*home"
+# A country is the archive's home when at least this share of its articles are mainly about it
+# (a local paper's archive: its own country; a wire service's may have none).
+HOME_MIN_SHARE = 0.6
 # The file a generation keeps its counts in.
 READINGS_FILE = "place_readings.json"
 
@@ -81,19 +88,25 @@ class ReadingCounts:
 
 @dataclass(frozen=True)
 class ReadingPrior:
-    """Name key → (the reading that leads it in the archive, that reading's share, articles)."""
+    """Name key → (the reading that leads it in the archive, that reading's share, articles);
+    and the archive's home country (`HOME_KEY`), when it has one."""
 
     leaders: Mapping[str, tuple[str, float, int]] = field(default_factory=dict)
+    home: str | None = None
 
     @classmethod
     def of(cls, totals: Mapping[str, Mapping[str, int]]) -> "ReadingPrior":
         leaders = {}
+        home = None
         for key, ids in totals.items():
             articles = sum(ids.values())
             place_id, count = max(ids.items(), key=lambda item: (item[1], item[0]))
-            if articles >= PRIOR_MIN_ARTICLES and count >= PRIOR_MIN_SHARE * articles:
+            if key == HOME_KEY:
+                if articles >= PRIOR_MIN_ARTICLES and count >= HOME_MIN_SHARE * articles:
+                    home = place_id
+            elif articles >= PRIOR_MIN_ARTICLES and count >= PRIOR_MIN_SHARE * articles:
                 leaders[key] = (place_id, count / articles, articles)
-        return cls(leaders)
+        return cls(leaders, home)
 
     def leader(self, key: str) -> str | None:
         """The place id the archive reads this name as, when it reads it so clearly."""

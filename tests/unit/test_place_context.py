@@ -106,3 +106,45 @@ def test_a_regions_demonym_names_the_region(gazetteer, text, surface, place_name
 def test_the_city_of_a_name_that_is_only_a_country_is_no_place_it_knows(gazetteer):
     text = "Tickets are sold by the city of Turkey, which hosts the festival."
     assert countries(gazetteer, text, "Turkey") == []
+
+
+def test_a_surname_after_a_given_name_is_a_person_throughout_the_article(gazetteer):
+    text = ("The 2008 fair queen, Kristen Dyer, made her last ride in Huntsville, Texas. "
+            "Dyer's favorite part was the parade, and Dyer said she would do it again.")
+    assert countries(gazetteer, text, "Dyer") == []
+
+
+def test_a_surname_the_article_also_writes_as_a_place_stays_a_place_there(gazetteer):
+    text = ("The plant employs 300, said Jim Dyer. It opened in Dyer, Ind., in 1962 and is "
+            "the largest employer in Dyer.")
+    assert countries(gazetteer, text, "Dyer") == ["US", "US"]
+
+
+def test_an_adjective_opening_a_title_does_not_make_a_town_a_surname(gazetteer):
+    text = ("Missing Lancaster girl's body is found. She was last seen at a Lancaster park, "
+            "the Lancaster police said.")
+    assert countries(gazetteer, text, "Lancaster") == ["US", "US"]
+
+
+def test_a_big_city_after_a_capitalised_word_is_no_surname_elsewhere(gazetteer):
+    text = "Dana Johnson of First National Bank Chicago spoke. Traders in Chicago were calm."
+    assert countries(gazetteer, text, "Chicago") == ["US"]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Students at Goshen Elementary and Worden Middle School planted trees.", "Goshen"),
+    ("Students at Goshen Elementary and Worden Middle School planted trees.", "Worden"),
+    ("Eighth-grade students at Battle Ground Academy celebrated Mardi Gras.", "Battle Ground"),
+])
+def test_a_name_opening_a_schools_name_is_not_the_place(gazetteer, text, name):
+    assert countries(gazetteer, text, name) == []
+
+
+def test_a_name_before_a_middle_initial_and_a_surname_is_a_given_name(gazetteer):
+    text = "In the Honda, driver Virginia L. Lane, 77, was hurt; she lives in Virginia."
+    assert countries(gazetteer, text, "Virginia") == ["US"]
+
+
+def test_a_party_named_after_its_country_is_not_the_country(gazetteer):
+    text = "Yevdokimov, a United Russia member, resigned as governor."
+    assert countries(gazetteer, text, "Russia") == []

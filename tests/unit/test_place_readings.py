@@ -120,3 +120,48 @@ def test_article_place_counts_count_an_article_once_per_place():
         expected = [len({articles[o] for o, e in zip(owners, entries) if matched[o] and e == p})
                     for p in range(3)]
         assert pairs.counts(matched).tolist() == expected
+
+
+def _prior_of_texas(gazetteer: Gazetteer) -> Gazetteer:
+    """The gazetteer under the prior of an archive of local American news."""
+    counts = ReadingCounts()
+    for n in range(PRIOR_MIN_ARTICLES):
+        counts.add(f"f{n}.txt", gazetteer.readings(article(
+            "The Dallas police and the Houston fire department met in Austin, Texas.")))
+    return gazetteer.with_prior(counts.prior())
+
+
+def test_an_archive_mostly_about_one_country_has_it_as_its_home(gazetteer):
+    assert _prior_of_texas(gazetteer).home_country == "US"
+
+
+def test_an_archive_split_between_countries_has_no_home(gazetteer):
+    counts = ReadingCounts()
+    for n in range(PRIOR_MIN_ARTICLES):
+        text = "Ministers met in Paris." if n % 2 else "Ministers met in Tokyo."
+        counts.add(f"f{n}.txt", gazetteer.readings(article(text)))
+    assert counts.prior().home is None
+
+
+@pytest.mark.parametrize("text, country", [
+    ("The Mansfield council voted on Monday to refinance its debt.", "US"),
+    ("Athens residents may leave glass at the recycling center.", "US"),
+])
+def test_a_name_nothing_supports_is_read_in_the_archives_home_country(gazetteer, text, country):
+    name = text.split()[1] if text.startswith("The") else text.split()[0]
+    assert {m.place.country_code for m in gazetteer.find(text)} != {country}
+    assert {m.place.country_code for m in _prior_of_texas(gazetteer).find(text)
+            if m.surface == name} == {country}
+
+
+@pytest.mark.parametrize("text, name, country", [
+    # A namesake too small beside the famous place does not take it.
+    ("Prices in Paris rose on Monday.", "Paris", "FR"),
+    ("Traffic in Vancouver was slow on Monday.", "Vancouver", "CA"),
+    # The article's own places still decide.
+    ("Officials in Mansfield, a market town near Nottingham, met.", "Mansfield", "GB"),
+])
+def test_the_home_country_does_not_take_a_name_from_a_larger_place_or_from_its_story(
+        gazetteer, text, name, country):
+    found = _prior_of_texas(gazetteer).find(text)
+    assert {m.place.country_code for m in found if m.surface == name} == {country}
