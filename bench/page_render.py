@@ -4,14 +4,19 @@ Reuters files, next to the bare `SearchService.search` call the page makes. Prog
 stderr, figures to stdout.
 
     python bench/page_render.py [--index-dir bench/results/reuters-index] [--rounds 20]
-                                [--group paragraph]
+                                [--fresh 20] [--group paragraph]
 
+Two tables: first views, then repeats. A first view is a query the process has never drawn
+(`--fresh` of each kind, each drawn once, made from words no other query uses), so the page makes
+its map and its significant words and reads its rarer words' postings; a repeat draws the fixed
+QUERIES again, which reuses what the page keeps per generation and query (search/web/derived.py).
 `--group paragraph` sets `group` on the queries that set none: the page as it was before it
 grouped by article, to measure what grouping costs in one sitting.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import os
 import platform
@@ -47,6 +52,39 @@ QUERIES = {
     "phrase": [{"q": '"crude oil"'}],
     "any": [{"q": "grain wheat corn", "match": "any"}],
 }
+# Words for first views: topics of the archive that no query above uses, each in one query only
+# (so its postings are read by that view); from a few matches to a few thousand.
+FRESH_WORDS = """acquisition takeover earnings profit dividend bonds tax budget surplus tariff imports
+strike union election minister court lawsuit aircraft computer chemical insurance loan debt
+mortgage unemployment inflation recession currency francs sterling pesos aluminium nickel lead tea
+rapeseed sorghum oats potatoes lumber hogs livestock fuel propane jet petrochemicals reserves
+retail wholesale production output refinery pipeline drilling tanker freight port soybeans meal
+sunflower coconut palladium rand guilders shilling textiles semiconductors steel iron ore cement
+paper pulp timber fishing beef pork poultry dairy butter cheese rubber cotton maize rice tin zinc
+copper silver platinum gas coal fertilizer uranium electricity nuclear shipping railway trucking
+airline telephone broadcasting brewing tobacco cigarettes drugs hospital pension savings thrift
+brokerage plywood wine fruit vegetables bananas shrimp tuna cars trucks tires shipyard satellite
+defence missiles bankruptcy dumping hotels tourism gambling publishing newspaper magazine software
+chips robots ethanol gasoline diesel heating""".split()
+FRESH_PHRASES = ["gross national product", "money supply", "stock exchange", "federal reserve",
+                 "net loss", "joint venture", "foreign exchange", "current account", "prime rate",
+                 "capital spending", "tender offer", "securities firm", "common stock",
+                 "chief executive", "annual meeting", "export subsidies", "fiscal year",
+                 "share repurchase", "credit rating", "labor contract"]
+# Each kind's i-th first view, taking its words from the fresh ones left (browse: a day of its
+# own; phrase: FRESH_PHRASES). The lists hold enough for MAX_FRESH of each kind.
+FRESH = {
+    "words": lambda i, words: {"q": next(words)},
+    "place": lambda i, words: {"q": next(words), "place": "United States"},
+    "dates": lambda i, words: {"q": next(words), "from": "1987-03", "to": "1987-04"},
+    "article": lambda i, words: {"q": next(words), "group": "article"},
+    "page 3": lambda i, words: {"q": next(words), "page": "3"},
+    "browse": lambda i, words: {"from": str(dt.date(1987, 3, 2) + dt.timedelta(days=i)),
+                                "to": str(dt.date(1987, 3, 2) + dt.timedelta(days=i))},
+    "phrase": lambda i, words: {"q": f'"{FRESH_PHRASES[i]}"'},
+    "any": lambda i, words: {"q": f"{next(words)} {next(words)}", "match": "any"},
+}
+MAX_FRESH = 20
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -54,18 +92,27 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return s[len(s) // 2], s[min(len(s) - 1, int(0.95 * len(s)))]
 
 
-def rendered_ms(app, query: dict) -> float:
-    """One GET / through the WSGI app, until the last byte of the body."""
+def rendered_ms(app, query: dict, cpu: list[float] | None = None) -> float:
+    """One GET / through the WSGI app, until the last byte of the body; its CPU time (of the
+    thread that answered) appended to `cpu` when given."""
     environ = {"PATH_INFO": "/", "QUERY_STRING": urlencode(query, doseq=True),
                "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}
     setup_testing_defaults(environ)
     status = []
-    started = time.perf_counter()
+    started, thread_started = time.perf_counter(), time.thread_time()
     body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
     took = (time.perf_counter() - started) * 1000
+    if cpu is not None:
+        cpu.append((time.thread_time() - thread_started) * 1000)
     if not status[0].startswith("200") or b"<main" not in body:
         raise SystemExit(f"GET /?{environ['QUERY_STRING']} answered {status[0]}")
     return took
+
+
+def fresh_queries(count: int) -> dict[str, list[dict]]:
+    """`count` (at most MAX_FRESH) first-view queries of each kind, no word in two of them."""
+    words = iter(FRESH_WORDS)
+    return {kind: [make(i, words) for i in range(count)] for kind, make in FRESH.items()}
 
 
 def searched_ms(service: SearchService, query: dict) -> float:
@@ -78,6 +125,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", type=Path, default=ROOT / "bench" / "results" / "reuters-index")
     ap.add_argument("--rounds", type=int, default=20, help="timed passes over the queries")
+    ap.add_argument("--fresh", type=int, default=MAX_FRESH, choices=range(1, MAX_FRESH + 1),
+                    metavar=f"1..{MAX_FRESH}", help="first views of each kind (new queries, each drawn once)")
     ap.add_argument("--group", choices=("article", "paragraph"),
                     help="the group of queries that set none (default: the page's own default)")
     args = ap.parse_args()
@@ -89,6 +138,14 @@ def main() -> None:
              for kind, queries in QUERIES.items() for q in queries]
     for _, query in pairs:  # warm: searchers, columns, compiled templates
         rendered_ms(app, query)
+    fresh = fresh_queries(args.fresh)
+    first: dict[str, list[float]] = {kind: [] for kind in QUERIES}
+    first_cpu: dict[str, list[float]] = {kind: [] for kind in QUERIES}
+    for i in range(args.fresh):  # kinds in turn, so that a change of load meets each alike
+        for kind, queries in fresh.items():
+            query = {"group": args.group, **queries[i]} if args.group else queries[i]
+            first[kind].append(rendered_ms(app, query, first_cpu[kind]))
+    print(f"first views: {args.fresh} of each kind", file=sys.stderr)
     page: dict[str, list[float]] = {kind: [] for kind in QUERIES}
     search: dict[str, list[float]] = {kind: [] for kind in QUERIES}
     for round_number in range(args.rounds):
@@ -98,7 +155,18 @@ def main() -> None:
         print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr)
     service.close()
 
-    print(f"# page render, {len(pairs)} queries x {args.rounds} rounds, "
+    print(f"# page render, first views: {args.fresh} new queries of each kind, each drawn once, "
+          f"load {os.getloadavg()[0]:.2f}")
+    print(f"{'kind':<10}{'first p50':>10}{'first p95':>10}{'max':>8}{'CPU p50':>10}{'CPU p95':>10}")
+    for kind in QUERIES:
+        first_row(kind, first[kind], first_cpu[kind])
+    first_row("all", [ms for kind in QUERIES for ms in first[kind]],
+              [ms for kind in QUERIES for ms in first_cpu[kind]])
+    print("(ms; GET / through the WSGI app, a query the process never drew: its map and "
+          "significant words made, its rarer words' postings read; CPU = the answering thread's "
+          "CPU time, which a busy machine's queue for the cores does not inflate)")
+    print()
+    print(f"# page render, repeats: {len(pairs)} queries x {args.rounds} rounds, "
           f"{platform.python_implementation()} {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f} at start of report")
     print(f"{'kind':<10}{'page p50':>10}{'page p95':>10}{'search p50':>12}{'search p95':>12}"
@@ -112,6 +180,12 @@ def main() -> None:
     print(f"(ms; page = GET / through the WSGI app; search = SearchService.search with the page's "
           f"facets; page-only = the median of each page time less its paired search time; "
           f"mean page {statistics.fmean(every_page):.1f})")
+
+
+def first_row(kind: str, wall: list[float], cpu: list[float]) -> None:
+    p50, p95 = percentiles(wall)
+    c50, c95 = percentiles(cpu)
+    print(f"{kind:<10}{p50:>10.1f}{p95:>10.1f}{max(wall):>8.1f}{c50:>10.1f}{c95:>10.1f}")
 
 
 def row(kind: str, page: list[float], search: list[float]) -> None:

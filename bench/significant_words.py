@@ -1,6 +1,7 @@
 """Time of GET /api/significant-words (through the whole WSGI app) over the 18 Reuters files, for
 queries from a few hundred matches to tens of thousands: the first ask of each query in a fresh
-process (its rare words' postings not yet cached) and then warm rounds. Wall-clock time, and the
+process (the generation has not yet learned its sample's words and their archive counts,
+search.engine.significant.WordStems) and then warm rounds. Wall-clock time, and the
 CPU time of the thread that answered (on a shared machine the wall clock measures the queue for
 the cores as well; the CPU time is what one request costs). Progress goes to stderr, figures to
 stdout, with each query's top words so a reader can judge them.

@@ -24,6 +24,7 @@ from search.errors import BusyError, NotFoundError
 from search.engine import run as engine
 from search.engine.syntax import simple_query, stop_words_notice
 from search.engine.facets import day_counts, month_counts, place_unit_counts, year_counts
+from search.engine.significant import WordStems
 from search.service.params import (MAX_NAME_CHARS, QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.service.placenames import PlaceDirectory
@@ -48,6 +49,7 @@ class Served:
     directory: PlaceDirectory
     is_country: np.ndarray      # per place index of the columns
     place_counts: dict[str, int]
+    word_stems: WordStems       # the significant words' stems and archive counts, learned once
 
     @classmethod
     def open(cls, path: Path, max_searchers: int | None = None) -> "Served":
@@ -57,7 +59,7 @@ class Served:
         is_country = np.array([places.get(pid, {}).get("kind") == "country" for pid in cols.place_ids], dtype=bool)
         counts = cols.place_counts(cols.alive)
         return cls(gen, PlaceDirectory(places), is_country,
-                   {pid: int(c) for pid, c in zip(cols.place_ids, counts)})
+                   {pid: int(c) for pid, c in zip(cols.place_ids, counts)}, WordStems(gen.analyzer))
 
 
 class SearchService:
