@@ -14,8 +14,12 @@ from index.places import Gazetteer, Place
 from index.shingles import sketches
 from index.store.schema import (ARTICLE_ID, AUTHOR, DATE, DATELINE, DAY, DISPLAY_TITLE, ID, MENTIONED,
                                 MENTIONS_JSON, PARA, PLACES, PLACES_JSON, PLACE_IDS, SKETCH, SOURCE,
-                                TEXT, TITLE, URL)
+                                TEXT, TITLE, TOKEN_PATTERN, URL, WORDS, stop_words)
 
+# The text analyzer's tokens (its groups made non-capturing, so findall returns whole words).
+_TOKEN = re.compile(TOKEN_PATTERN.replace("(\\.", "(?:\\."))
+_LETTER = re.compile(r"[^\W\d_]")
+_STOPS = stop_words()
 # An untitled article is named by its lead sentence, cut at a word within this many characters.
 LEAD_TITLE_CHARS = 110
 # A sentence ends at . ! or ? (maybe closing a quote) before a space and a capital or a quote,
@@ -92,7 +96,15 @@ def _document(article: Article, n: int, text: str, places: Sequence[Place],
         MENTIONED: ",".join(sorted({m.term for m in mentions})),
         PLACES_JSON: [p.as_json() for p in places],
         MENTIONS_JSON: [m.as_json() for m in mentions],
+        WORDS: paragraph_words(text),
     }
+
+
+def paragraph_words(text: str) -> bytes:
+    """The paragraph's distinct words, lower-cased, as the text analyzer's tokenizer finds them,
+    without stop words and words that have no letter; sorted, space-separated, UTF-8."""
+    found = {w for w in _TOKEN.findall(text.lower()) if w not in _STOPS and _LETTER.search(w)}
+    return " ".join(sorted(found)).encode("utf-8")
 
 
 def _unique_places(places: Iterable[Place]) -> list[Place]:

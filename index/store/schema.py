@@ -20,9 +20,13 @@ from index.shingles import SKETCH_BYTES
 # 2: the Snowball English stop list (index/data/english_stop.txt) replaces Whoosh's default.
 # 3: accents fold (café = cafe, Bakü = Baku) in text, title, the spelling words and places.
 # 4: `display_title`, one stored title per article (its title, else its lead sentence).
+# 5: `copy_sketch` (copies) and `words` (each paragraph's distinct words) columns.
 SCHEMA_VERSION = 5
 
 STOP_LIST_FILE = Path(__file__).resolve().parent.parent / "data" / "english_stop.txt"
+# What a word of the text is (Whoosh's RegexTokenizer default, named so that the `words` column
+# finds the same words as the analyzer).
+TOKEN_PATTERN = r"[\w\*]+(\.?[\w\*]+)*"
 
 
 def term_text(term: str | bytes) -> str:
@@ -65,7 +69,7 @@ def text_analyzer():
     No possessive filter: the tokenizer already splits "Reagan's" into "reagan" and "s", and
     the stop filter drops one-letter tokens.
     """
-    return (RegexTokenizer() | LowercaseFilter() | fold_filter() | StopFilter(stop_words())
+    return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | fold_filter() | StopFilter(stop_words())
             | PyStemmerFilter("english", cachesize=100_000))
 
 
@@ -88,6 +92,7 @@ MENTIONED = "mentioned"
 PLACES_JSON = "places_json"
 MENTIONS_JSON = "mentions_json"
 SKETCH = "copy_sketch"
+WORDS = "words"
 
 
 def build_schema() -> fields.Schema:
@@ -109,6 +114,9 @@ def build_schema() -> fields.Schema:
     - `copy_sketch` is a column only: the paragraph's fixed-size sketch of its shingles
       (index/shingles.py), from which the build finds copies; a column, so it moves with its
       document through merges and incremental builds and is read for every document at once.
+    - `words` is a column only: the paragraph's distinct words, lower-cased, as the analyzer's
+      tokenizer finds them (stop words and words without a letter left out), space-separated;
+      what the significant words count, read in microseconds instead of the stored text.
     """
     analyzer = text_analyzer()
     return fields.Schema(**{
@@ -130,6 +138,7 @@ def build_schema() -> fields.Schema:
         PLACES_JSON: fields.STORED(),
         MENTIONS_JSON: fields.STORED(),
         SKETCH: fields.COLUMN(columns.FixedBytesColumn(SKETCH_BYTES)),
+        WORDS: fields.COLUMN(columns.VarBytesColumn()),
     })
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from index.dates import period_days
 from index.store.postings import EMPTY_IDS
 from index.store.postings import PostingStore
-from index.store.schema import MENTIONED, TEXT, term_text
+from index.store.schema import MENTIONED, TEXT, WORDS, term_text
 from index.store.whoosh_private import open_mapped_index
 from search.engine.doc_values import Columns
 from search.engine.posting_cache import PostingCache
@@ -158,6 +158,15 @@ class Generation:
         """The stored fields of each document number, in the order given."""
         with self.searcher() as searcher:
             return [searcher.stored_fields(int(d)) for d in docnums]
+
+    def paragraph_words(self, docnums) -> list[set[str]] | None:
+        """Each paragraph's distinct words from its `words` column (index/documents.py), in the
+        order given; None for a generation built without the column (read the stored text)."""
+        if WORDS not in self.schema:
+            return None
+        with self.searcher() as searcher:
+            column = searcher.reader().column_reader(WORDS)
+            return [set(column[int(d)].decode("utf-8").split()) for d in docnums]
 
     def article_docnums(self, article_id: str) -> list[int]:
         """The live documents (paragraphs) of one article, in document order."""

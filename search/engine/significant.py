@@ -137,14 +137,14 @@ class WordStems:
                 self._numbers[word] = number
 
 
-def significant_words(texts: list[str], stories: np.ndarray, reader, stems: WordStems,
+def significant_words(paragraphs: list[set[str]], stories: np.ndarray, reader, stems: WordStems,
                       cache: PostingCache, archive_paragraphs: int, leave_out: frozenset[str],
                       size: int) -> list[Word]:
-    """The `size` words of `texts` (the sample, paragraphs of the `stories` given alongside as
-    numbers) most over-represented against the archive of `archive_paragraphs` paragraphs, best
-    first; stems in `leave_out` (the query's own words) are skipped. Numbers and stop words are
-    never words here."""
-    paragraphs = [stems.words(text) for text in texts]
+    """The `size` words of `paragraphs` (the sample: each paragraph's distinct lower-cased
+    words, from the index's `words` column or `WordStems.words` of its text; paragraphs of the
+    `stories` given alongside as numbers) most over-represented against the archive of
+    `archive_paragraphs` paragraphs, best first; stems in `leave_out` (the query's own words)
+    are skipped. Numbers and stop words are never words here."""
     words = [w for found in paragraphs for w in found]
     numbers = stems.numbers(words)
     kept = np.flatnonzero(numbers >= 0)
@@ -157,7 +157,7 @@ def significant_words(texts: list[str], stories: np.ndarray, reader, stems: Word
     counts = _pairs(owner, local, len(paragraphs), len(numbers))
     _, story = np.unique(np.asarray(stories), return_inverse=True)
     told_by = _pairs(story[owner], local, int(story.max()) + 1, len(numbers))
-    sample = len(texts)
+    sample = len(paragraphs)
     scored = []
     for i in np.flatnonzero(told_by >= MIN_STORIES):
         number, count = int(numbers[i]), int(counts[i])

@@ -46,17 +46,21 @@ def significant(service: SearchService, params: RawParams, size: int = WORDS,
         outcome = gen.search(request, service.settings.query_time_limit,
                              served.directory.ids_for)
         docnums = outcome.match.ids[outcome.order[:sample]]
-        texts = [fields.get("text", "") for fields in gen.stored_fields(docnums)]
+        # The words column (a generation built before it: the stored text, tokenised here).
+        paragraphs = gen.paragraph_words(docnums)
+        if paragraphs is None:
+            paragraphs = [served.word_stems.words(fields.get("text", ""))
+                          for fields in gen.stored_fields(docnums)]
         archive = int(gen.columns.alive.sum())
         with gen.searcher() as searcher:
-            words = significant_words(texts, gen.columns.article[docnums], searcher.reader(),
+            words = significant_words(paragraphs, gen.columns.article[docnums], searcher.reader(),
                                       served.word_stems, gen.cache, archive, outcome.highlight,
                                       size)
     return {
         "query": p.echo(place_ids),
         "total": outcome.total,
-        "sample": {"paragraphs": len(texts), "of": outcome.total,
-                   "whole": len(texts) == outcome.total, "order": "relevance"},
+        "sample": {"paragraphs": len(paragraphs), "of": outcome.total,
+                   "whole": len(paragraphs) == outcome.total, "order": "relevance"},
         "archive_paragraphs": archive,
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "timed_out": outcome.timed_out,

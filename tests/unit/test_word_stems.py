@@ -46,7 +46,8 @@ def gen(tmp_path_factory):
 def _words(gen, texts: list[str], stories: list[int], stems: WordStems | None = None) -> dict:
     """The significant words of `texts` by word, every word read from Whoosh (no posting store)."""
     with gen.searcher() as searcher:
-        found = significant_words(texts, stories, searcher.reader(), stems or WordStems(gen.analyzer),
+        stems = stems or WordStems(gen.analyzer)
+        found = significant_words([stems.words(t) for t in texts], stories, searcher.reader(), stems,
                                   PostingCache(store=PostingStore({})), 1000, frozenset(), 25)
     return {w.word: w for w in found}
 
@@ -73,3 +74,15 @@ def test_accented_words_are_counted_with_their_plain_forms_and_shown_as_most_wri
     words = _words(gen, texts, [0, 1, 2, 3])
     assert (words["café"].count, words["zürich"].count, words["owners"].count) == (4, 4, 4)
     assert "cafe" not in words and "zurich" not in words
+
+
+def test_the_words_column_holds_the_words_the_text_gives_that_can_count(gen):
+    docs = [d for d in range(gen.columns.doc_count) if gen.columns.alive[d]]
+    stems = WordStems(gen.analyzer)
+    from_column = gen.paragraph_words(docs)
+    from_text = [stems.words(fields["text"]) for fields in gen.stored_fields(docs)]
+    assert any("zürich" in words for words in from_column)
+    for column, text in zip(from_column, from_text):
+        assert column <= text
+        left_out = sorted(text - column)  # stop words and numbers: never significant
+        assert left_out and all(n < 0 for n in stems.numbers(left_out))
