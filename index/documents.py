@@ -12,12 +12,11 @@ from index.dates import MentionedDate, extract_mentioned_dates
 from index.model import Article
 from index.places import Gazetteer, Place
 from index.shingles import sketches
+from index.words import tokens
 from index.store.schema import (ARTICLE_ID, AUTHOR, DATE, DATELINE, DAY, DISPLAY_TITLE, ID, MENTIONED,
                                 MENTIONS_JSON, PARA, PLACES, PLACES_JSON, PLACE_IDS, SKETCH, SOURCE,
-                                TEXT, TITLE, TOKEN_PATTERN, URL, WORDS, stop_words)
+                                TEXT, TITLE, URL, WORDS, stop_words)
 
-# The text analyzer's tokens (its groups made non-capturing, so findall returns whole words).
-_TOKEN = re.compile(TOKEN_PATTERN.replace("(\\.", "(?:\\."))
 _LETTER = re.compile(r"[^\W\d_]")
 _STOPS = stop_words()
 # An untitled article is named by its lead sentence, cut at a word within this many characters.
@@ -45,9 +44,11 @@ def article_documents(article: Article, gazetteer: Gazetteer) -> list[dict]:
         mentions = extract_mentioned_dates(text, article.date)
         docs.append(_document(article, n, text, places, mentions))
     shown = display_title(article)
-    for doc, sketch in zip(docs, sketches(article.paragraphs)):
+    words = [tokens(text) for text in article.paragraphs]  # once, for the sketch and the column
+    for doc, found, sketch in zip(docs, words, sketches(words)):
         doc[DISPLAY_TITLE] = shown
         doc[SKETCH] = sketch
+        doc[WORDS] = distinct_words(found)
     return docs
 
 
@@ -96,14 +97,13 @@ def _document(article: Article, n: int, text: str, places: Sequence[Place],
         MENTIONED: ",".join(sorted({m.term for m in mentions})),
         PLACES_JSON: [p.as_json() for p in places],
         MENTIONS_JSON: [m.as_json() for m in mentions],
-        WORDS: paragraph_words(text),
     }
 
 
-def paragraph_words(text: str) -> bytes:
-    """The paragraph's distinct words, lower-cased, as the text analyzer's tokenizer finds them,
-    without stop words and words that have no letter; sorted, space-separated, UTF-8."""
-    found = {w for w in _TOKEN.findall(text.lower()) if w not in _STOPS and _LETTER.search(w)}
+def distinct_words(words: list[str]) -> bytes:
+    """The `words` column's value: a paragraph's distinct words (index.words.tokens) without
+    stop words and words that have no letter; sorted, space-separated, UTF-8."""
+    found = {w for w in words if w not in _STOPS and _LETTER.search(w)}
     return " ".join(sorted(found)).encode("utf-8")
 
 

@@ -1,9 +1,11 @@
 """What makes two paragraphs copies: their 5-word shingles, and each paragraph's sketch of them.
 
-A paragraph's words are its lower-cased letters and digits (punctuation and case never make a
-copy differ); its shingles are every run of SHINGLE_WORDS words. Two paragraphs of at least
-MIN_WORDS words are copies when the Jaccard similarity of their shingle sets is at least
-COPY_JACCARD (a syndicated story with its own dateline or a corrected figure still is one).
+A paragraph's words are the text analyzer's tokens, lower-cased (index/words.py: punctuation
+and case never make a copy differ); its shingles are every run of SHINGLE_WORDS words. Two
+paragraphs of at least MIN_WORDS words are copies when the Jaccard similarity of their shingle
+sets is at least COPY_JACCARD: the same text with different case, punctuation or spacing, or a
+word changed at its end; a word changed mid-paragraph changes five shingles, so it takes about
+50 words for such an edit to stay a copy.
 
 The sketch, written by the build into each paragraph's column (index/store/schema.SKETCH), is
 what finds the candidates without comparing every pair: an 8-byte hash of the word sequence
@@ -16,11 +18,12 @@ sub-writers; never imports Whoosh.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 
 import numpy as np
 from rensa import RMinHash
+
+from index.words import tokens
 
 SHINGLE_WORDS = 5
 MIN_WORDS = 10
@@ -32,18 +35,13 @@ MINHASH_SEED = 20_260_101
 EXACT_BYTES = 8
 SKETCH_BYTES = EXACT_BYTES + 4 * BANDS
 NO_SKETCH = bytes(SKETCH_BYTES)  # a paragraph too short to have copies
-_WORD = re.compile(r"\w+")
 # Odd multipliers that fold a band's ROWS MinHash values into one 32-bit key.
 _FOLD = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], dtype=np.uint32)[:ROWS]
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 def shingles(text: str) -> frozenset[str]:
     """The paragraph's shingles, or an empty set when it has fewer than MIN_WORDS words."""
-    found = words(text)
+    found = tokens(text)
     if len(found) < MIN_WORDS:
         return frozenset()
     return frozenset(" ".join(found[i:i + SHINGLE_WORDS]) for i in range(len(found) - SHINGLE_WORDS + 1))
@@ -56,12 +54,11 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return common / (len(a) + len(b) - common)
 
 
-def sketches(texts: Sequence[str]) -> list[bytes]:
-    """Each paragraph's sketch (NO_SKETCH when it is too short to have copies). One numpy fold
-    per article rather than per paragraph."""
+def sketches(paragraphs: Sequence[list[str]]) -> list[bytes]:
+    """Each paragraph's sketch, from its words (index.words.tokens), NO_SKETCH when it is too
+    short to have copies. One numpy fold per article rather than per paragraph."""
     exact, digests, rows = [], [], []
-    for row, text in enumerate(texts):
-        found = words(text)
+    for row, found in enumerate(paragraphs):
         if len(found) < MIN_WORDS:
             continue
         minhash = RMinHash(BANDS * ROWS, MINHASH_SEED)
@@ -70,7 +67,7 @@ def sketches(texts: Sequence[str]) -> list[bytes]:
         digests.append(minhash.digest())
         exact.append(hashlib.blake2b(" ".join(found).encode("utf-8"), digest_size=EXACT_BYTES).digest())
         rows.append(row)
-    out = [NO_SKETCH] * len(texts)
+    out = [NO_SKETCH] * len(paragraphs)
     if rows:
         values = np.array(digests, dtype=np.uint32).reshape(len(rows), BANDS, ROWS)
         keys = (values * _FOLD).sum(axis=2, dtype=np.uint32)

@@ -16,6 +16,7 @@ from whoosh.analysis import (CharsetFilter, KeywordAnalyzer, LowercaseFilter, Py
 
 from index.folding import FOLDING
 from index.shingles import SKETCH_BYTES
+from index.words import TOKEN_PATTERN
 
 # 2: the Snowball English stop list (index/data/english_stop.txt) replaces Whoosh's default.
 # 3: accents fold (café = cafe, Bakü = Baku) in text, title, the spelling words and places.
@@ -24,9 +25,6 @@ from index.shingles import SKETCH_BYTES
 SCHEMA_VERSION = 5
 
 STOP_LIST_FILE = Path(__file__).resolve().parent.parent / "data" / "english_stop.txt"
-# What a word of the text is (Whoosh's RegexTokenizer default, named so that the `words` column
-# finds the same words as the analyzer).
-TOKEN_PATTERN = r"[\w\*]+(\.?[\w\*]+)*"
 
 
 def term_text(term: str | bytes) -> str:

@@ -21,6 +21,7 @@ from index.settings import Settings
 from index.shingles import COPY_JACCARD, NO_SKETCH, jaccard, shingles, sketches
 from index.store import generations
 from index.store.columns import read_columns
+from index.words import tokens
 from search.web.app import create_app
 from test_openapi import assert_valid
 
@@ -85,8 +86,8 @@ def test_the_definition_is_the_exact_shingle_jaccard():
     assert jaccard(shingles(WIRE[0]), shingles(EDITED[0])) >= COPY_JACCARD
     assert jaccard(shingles(WIRE[0]), shingles(UPDATE[1])) < COPY_JACCARD
     assert shingles(SHORT[0]["paragraphs"][0]) == frozenset()
-    first, edited, short = sketches([WIRE[0], EDITED[0], SHORT[0]["paragraphs"][0]])
-    assert first == sketches([WIRE[0].upper() + " "])[0]  # case and spacing make no copy differ
+    first, edited, short = sketches([tokens(WIRE[0]), tokens(EDITED[0]), tokens(SHORT[0]["paragraphs"][0])])
+    assert first == sketches([tokens(WIRE[0].upper() + " ")])[0]  # case and spacing make no copy differ
     assert first[:8] != edited[:8] and short == NO_SKETCH
 
 
