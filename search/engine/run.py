@@ -21,6 +21,7 @@ from index.store.schema import MENTIONED, TEXT, WORDS, term_text
 from index.store.whoosh_private import open_mapped_index
 from search.engine.doc_values import Columns
 from search.engine.posting_cache import PostingCache
+from search.engine.recent import RecentMatches
 from search.engine.similar import Story, more_like_this
 from search.engine.suggest import SPELLING_FIELD, corrected_query
 from search.engine.syntax import advanced_parser, advanced_tree, simple_query
@@ -104,6 +105,7 @@ class Generation:
             raise
         self._idle = [first]
         self.cache = PostingCache.sized_for(self.columns.doc_count, PostingStore.opened(path))
+        self.recent = RecentMatches()  # a search asked again with other order, group or page
         self.vocabulary = Vocabulary()  # each field's terms as arrays, for fuzzy terms
         # Every query that finds little asks for a did-you-mean, which needs the spelling words.
         self.vocabulary.load(first.reader(), SPELLING_FIELD)
@@ -249,6 +251,34 @@ def run(gen: Generation, searcher, request: Request, time_limit: float, place_lo
     """Evaluate one request: matches after filters, their order, grouping, and what to mark."""
     browsing = not request.q and request.like is None
     sort = "newest" if browsing and request.sort == "relevance" else request.sort
+    key = _match_key(request, sort == "relevance")
+    kept = gen.recent.get(key)
+    if kept is not None:
+        match, relaxed, highlight = kept
+        timed_out = False
+    else:
+        match, relaxed, highlight, timed_out = _evaluated(gen, searcher, request, sort, time_limit,
+                                                          place_lookup)
+        if not timed_out:
+            gen.recent.keep(key, match, relaxed, highlight)
+    outcome = Outcome(match, EMPTY_IDS, timed_out, relaxed, highlight, paragraphs=len(match.ids))
+    units = gen.columns.units(request.group_by_article, request.collapse)
+    if request.needed == 0:
+        # Counts only (page_size=0): nothing to put in order.
+        outcome.total = _article_count(units[match.ids]) if units is not None else len(match.ids)
+    elif units is not None:
+        _group(outcome, units, sort, gen.columns, request.needed,
+               gen.columns.article if request.group_by_article else None)
+    else:
+        outcome.order = ordered(match, gen.columns, sort, request.needed)
+        outcome.total = len(match.ids)
+    return outcome
+
+
+def _evaluated(gen: Generation, searcher, request: Request, sort: str, time_limit: float,
+               place_lookup):
+    """The request's matches after filters (relaxed to any word when all find nothing), whether
+    they were relaxed, the terms to mark, and whether the time limit cut the evaluation."""
     ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup,
                   scores_matter=sort == "relevance")
     allowed = ctx.allowed = _filter_mask(gen, ctx, request)
@@ -263,20 +293,15 @@ def run(gen: Generation, searcher, request: Request, time_limit: float, place_lo
         retry = _filtered(loose.evaluate(ctx), allowed)
         if len(retry.ids):
             match, relaxed = retry, True
-    outcome = Outcome(match, EMPTY_IDS, ctx.timed_out, relaxed, frozenset(tree.highlight_terms()),
-                      paragraphs=len(match.ids))
-    units = gen.columns.units(request.group_by_article, request.collapse)
-    if request.needed == 0:
-        # Counts only (page_size=0): nothing to put in order.
-        outcome.total = _article_count(units[match.ids]) if units is not None else len(match.ids)
-    elif units is not None:
-        _group(outcome, units, sort, gen.columns, request.needed,
-               gen.columns.article if request.group_by_article else None)
-    else:
-        outcome.order = ordered(match, gen.columns, sort, request.needed)
-        outcome.total = len(match.ids)
-    outcome.timed_out = ctx.timed_out
-    return outcome
+    return match, relaxed, frozenset(tree.highlight_terms()), ctx.timed_out
+
+
+def _match_key(request: Request, scores_matter: bool) -> tuple:
+    """What decides a request's matches and their scores (not its order, grouping or page)."""
+    return (request.q, request.mode, request.match_all, request.date_from, request.date_to,
+            request.mentioned_from, request.mentioned_to, request.place_ids, request.relax,
+            request.expand, request.like, request.group_by_article and request.like is not None,
+            scores_matter)
 
 
 def count(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> int:

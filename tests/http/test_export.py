@@ -93,7 +93,9 @@ def test_jsonl_export_opens_with_its_generation_and_rows_match_the_search(app):
     assert [r["id"] for r in rows] == [h["id"] for h in hits]
     assert [r["places"] for r in rows] == [[{"id": p["id"], "name": p["name"]} for p in h["places"]]
                                            for h in hits]
-    assert set(rows[0]) == {"id", "article_id", "date", "title", "places", "url", "text", "score"}
+    assert set(rows[0]) == {"id", "article_id", "date", "title", "places", "url", "text", "score",
+                            "copy_count"}
+    assert [r["copy_count"] for r in rows] == [h["copy_count"] for h in hits]
 
 
 def test_export_names_its_file_for_the_query_and_the_day(app):
