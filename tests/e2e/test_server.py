@@ -106,6 +106,11 @@ def test_new_generation_is_served_without_restart(tmp_path):
         before = get(f"{running.url}/api/search?q=zeppelin")[2]["total"]
         write_archive(tmp_path / "archive", [FIRST, SECOND])
         reindex(settings)
+        # The server looks for a new generation at most every CHECK_INTERVAL (0.5 s); a build
+        # can finish sooner than that.
+        deadline = time.monotonic() + 5
+        while get(f"{running.url}/api/status")[2]["generation"] != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         after = get(f"{running.url}/api/search?q=zeppelin")[2]["total"]
         generation = get(f"{running.url}/api/status")[2]["generation"]
     assert (before, after, generation) == (0, 1, 2)

@@ -17,6 +17,7 @@ from built_apps import built_settings
 from error_shape import assert_error
 
 from index.build import reindex
+from search.service import switcher
 from search import SearchService
 from search.service import params
 from search.service.export import COLUMNS, GROUPED_COLUMNS, Exporter, export_filename
@@ -184,7 +185,9 @@ def test_second_export_while_one_streams_is_503_until_the_first_ends(many_app):
     assert app.get("/api/export?q=grain&format=jsonl").status_int == 200
 
 
-def test_export_streams_from_its_generation_through_a_switch(tmp_path):
+def test_export_streams_from_its_generation_through_a_switch(tmp_path, monkeypatch):
+    # A build can finish within the server's CHECK_INTERVAL: look for the new generation at once.
+    monkeypatch.setattr(switcher, "CHECK_INTERVAL", 0.0)
     settings = built_settings(tmp_path, MANY[:4])
     service = SearchService(settings.index_dir, settings)
     try:
