@@ -86,6 +86,16 @@ def deleted_documents(segment) -> set[int]:
     return getattr(segment, "deleted_docs_set", None) or set()
 
 
+def stored_fields(reader, docnum: int) -> dict:
+    """A document's stored fields as its segment holds them (a fresh dict), without Whoosh's
+    check of every name against the schema: a generation's schema never loses a field, and the
+    check was a sixth of an export's time (`SegmentReader.stored_fields`)."""
+    if hasattr(reader, "readers"):  # a MultiReader: the segment that holds the document
+        segment, docnum = reader._segment_and_docnum(docnum)
+        reader = reader.readers[segment]
+    return reader._perdoc.stored_fields(docnum)
+
+
 def block_at(leaf: W3LeafMatcher, offset: int) -> tuple[np.ndarray, list]:
     """The segment-local document numbers of the block at file `offset` and their raw values
     (to decode with the field format's decode_positions)."""

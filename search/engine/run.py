@@ -18,7 +18,7 @@ from index.dates import period_days
 from index.store.postings import EMPTY_IDS
 from index.store.postings import PostingStore
 from index.store.schema import MENTIONED, TEXT, WORDS, term_text
-from index.store.whoosh_private import open_mapped_index
+from index.store.whoosh_private import open_mapped_index, stored_fields
 from search.engine.doc_values import Columns
 from search.engine.posting_cache import PostingCache
 from search.engine.recent import RecentMatches
@@ -159,7 +159,8 @@ class Generation:
     def stored_fields(self, docnums) -> list[dict]:
         """The stored fields of each document number, in the order given."""
         with self.searcher() as searcher:
-            return [searcher.stored_fields(int(d)) for d in docnums]
+            reader = searcher.reader()
+            return [stored_fields(reader, int(d)) for d in docnums]
 
     def paragraph_words(self, docnums) -> list[set[str]] | None:
         """Each paragraph's distinct words from its `words` column (index/documents.py), in the

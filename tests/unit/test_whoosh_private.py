@@ -12,7 +12,8 @@ from index.settings import Settings
 from index.store.generations import serving_generation
 from index.store.postings import walked_postings
 from index.store.schema import build_schema
-from index.store.whoosh_private import ItemJobWriter, block_at, block_matcher, deleted_documents, read_blocks
+from index.store.whoosh_private import (ItemJobWriter, block_at, block_matcher, deleted_documents, read_blocks,
+                                       stored_fields)
 
 WORDS = ("coffee", "harvest", "growers", "exports", "prices", "rain", "traders", "port")
 
@@ -135,3 +136,24 @@ def test_the_multiprocess_writer_indexes_what_the_one_process_writer_does(tmp_pa
     assert stored[1] == stored[2] and len(stored[1]) == 1000
     # The sub-writers each added a segment, without a merge.
     assert counts == (1000, 2)
+
+
+def test_stored_fields_are_those_the_public_api_reads(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    write_archive(archive, _articles("a", 30), "a.jsonl")
+    reindex(Settings.from_env({}, index_dir=tmp_path / "idx", sources=(archive,), workers=1))
+    ix = whoosh_index.open_dir(str(serving_generation(tmp_path / "idx")))
+    with ix.writer() as writer:
+        for article in _articles("b", 20):
+            writer.add_document(id=f"{article['id']}:0", article_id=article["id"], para=0,
+                                title=article["title"], text=article["paragraphs"][0])
+        writer.merge = False
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        assert not reader.is_atomic()  # two segments: the multi-reader's path
+        docs = range(reader.doc_count_all())
+        assert [stored_fields(reader, d) for d in docs] == [reader.stored_fields(d) for d in docs]
+        for segment, _ in reader.leaf_readers():
+            own = range(segment.doc_count_all())
+            assert [stored_fields(segment, d) for d in own] == [segment.stored_fields(d) for d in own]
