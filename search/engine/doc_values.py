@@ -138,8 +138,6 @@ class Columns:
     def copies_of(self, docnum: int) -> np.ndarray:
         """The other paragraphs of `docnum`'s copy group, in document order."""
         key = self.copy_key[docnum]
-        if key == docnum and not self._member_keys.size:
-            return np.zeros(0, dtype=np.int32)
         first, last = np.searchsorted(self._member_keys, [key, key + 1])
         members = self.copy_members[first:last]
         return members[members != docnum]

@@ -266,7 +266,7 @@ def run(gen: Generation, searcher, request: Request, time_limit: float, place_lo
     units = gen.columns.units(request.group_by_article, request.collapse)
     if request.needed == 0:
         # Counts only (page_size=0): nothing to put in order.
-        outcome.total = _article_count(units[match.ids]) if units is not None else len(match.ids)
+        outcome.total = _unit_count(units[match.ids]) if units is not None else len(match.ids)
     elif units is not None:
         _group(outcome, units, sort, gen.columns, request.needed,
                gen.columns.article if request.group_by_article else None)
@@ -343,14 +343,14 @@ def _filtered(match: Match, allowed: np.ndarray) -> Match:
     return Match(match.ids[keep], match.scores[keep])
 
 
-def _article_count(owners: np.ndarray) -> int:
+def _unit_count(owners: np.ndarray) -> int:
     """How many distinct units (articles, copy groups) own these paragraphs (their numbers)."""
     return int(np.count_nonzero(np.bincount(owners))) if len(owners) else 0
 
 
-def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, needed: int,
+def _group(outcome: Outcome, units: np.ndarray, sort: str, columns: Columns, needed: int,
            counted: np.ndarray | None) -> None:
-    """One row per unit (article, copy group, or article's copy group: `articles` holds each
+    """One row per unit (article, copy group, or article's copy group: `units` holds each
     document's): its best paragraph in result order; with `counted` (each document's article),
     how many paragraphs of that paragraph's own article matched.
 
@@ -360,7 +360,7 @@ def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, 
     `needed` articles (sorting every match of a common word was most of a grouped query's time).
     `total` and the counts come from a bincount over all matches."""
     match = outcome.match
-    owners = articles[match.ids]
+    owners = units[match.ids]
     counts = np.bincount(owners) if len(owners) else np.zeros(0, dtype=np.int64)
     outcome.total = int(np.count_nonzero(counts))
     prefix = max(4 * needed, GROUP_PREFIX)
@@ -374,6 +374,6 @@ def _group(outcome: Outcome, articles: np.ndarray, sort: str, columns: Columns, 
     outcome.order = head[first]
     if counted is not None:
         own = counted[match.ids]
-        own_counts = counts if counted is articles else np.bincount(own)
+        own_counts = counts if counted is units else np.bincount(own)
         outcome.group_counts = {int(match.ids[row]): int(own_counts[own[row]])
                                 for row in outcome.order[:needed]}

@@ -25,8 +25,8 @@ def _articles(prefix: str, count: int) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def segments(tmp_path_factory):
-    """The leaf readers of a real generation: a build, a second segment, and deletions."""
+def reader(tmp_path_factory):
+    """The reader of a real generation: a build, a second segment, and deletions."""
     base = tmp_path_factory.mktemp("whoosh-private")
     archive = base / "archive"
     archive.mkdir()
@@ -41,7 +41,13 @@ def segments(tmp_path_factory):
             writer.delete_by_term("article_id", f"a-{i}")
         writer.merge = False
     with ix.searcher() as searcher:
-        yield searcher.reader().leaf_readers()
+        yield searcher.reader()
+
+
+@pytest.fixture(scope="module")
+def segments(reader):
+    """Its leaf readers, each with its document offset."""
+    return reader.leaf_readers()
 
 
 def _common_terms(segment, fieldname="text", count=6):
@@ -138,22 +144,10 @@ def test_the_multiprocess_writer_indexes_what_the_one_process_writer_does(tmp_pa
     assert counts == (1000, 2)
 
 
-def test_stored_fields_are_those_the_public_api_reads(tmp_path):
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    write_archive(archive, _articles("a", 30), "a.jsonl")
-    reindex(Settings.from_env({}, index_dir=tmp_path / "idx", sources=(archive,), workers=1))
-    ix = whoosh_index.open_dir(str(serving_generation(tmp_path / "idx")))
-    with ix.writer() as writer:
-        for article in _articles("b", 20):
-            writer.add_document(id=f"{article['id']}:0", article_id=article["id"], para=0,
-                                title=article["title"], text=article["paragraphs"][0])
-        writer.merge = False
-    with ix.searcher() as searcher:
-        reader = searcher.reader()
-        assert not reader.is_atomic()  # two segments: the multi-reader's path
-        docs = range(reader.doc_count_all())
-        assert [stored_fields(reader, d) for d in docs] == [reader.stored_fields(d) for d in docs]
-        for segment, _ in reader.leaf_readers():
-            own = range(segment.doc_count_all())
-            assert [stored_fields(segment, d) for d in own] == [segment.stored_fields(d) for d in own]
+def test_stored_fields_are_those_the_public_api_reads(reader):
+    assert not reader.is_atomic()  # several segments: the multi-reader's path
+    docs = range(reader.doc_count_all())
+    assert [stored_fields(reader, d) for d in docs] == [reader.stored_fields(d) for d in docs]
+    for segment, _ in reader.leaf_readers():
+        own = range(segment.doc_count_all())
+        assert [stored_fields(segment, d) for d in own] == [segment.stored_fields(d) for d in own]
