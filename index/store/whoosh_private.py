@@ -198,11 +198,16 @@ class ItemJobWriter(MpWriter):
 
     def cancel(self):
         """Stop the sub-writers too: MpWriter's cancel only flags its own copies of them, and
-        a sub-writer blocked on the job queue would keep the interpreter from exiting."""
+        a sub-writer blocked on the job queue would keep the interpreter from exiting. With
+        them gone nothing reads the queues again, so the exit must not wait for the queues'
+        feeder threads to hand over what is left: a stop signal that landed in `Queue.close`
+        had left one waiting forever at exit (seen as a stopped reindex that never ended)."""
         for task in self.tasks:
             if task.is_alive():
                 task.terminate()
             task.join()
+        for unread in (self.jobqueue, self.resultqueue):
+            unread.cancel_join_thread()
         super().cancel()
 
     def _raise_if_a_sub_writer_died(self) -> None:
