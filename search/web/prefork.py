@@ -2,6 +2,12 @@
 that serve on it, replaces one that dies or stops turning its loop, and stops them all on
 SIGTERM (gracefully) or SIGINT (at once). Standard library only: what a worker runs is a
 function it is given; it never imports a server or the service.
+
+The workers share one listening socket, so whichever wakes first would take every connection
+waiting (four keep-alive clients that connect together all landed on one worker, which then did
+all the work and read the whole index into its own memory). Each worker therefore publishes how
+many connections it holds, beside its heartbeat, and one that holds more than another lets the
+others take the next connection first (`Heartbeat.fewest_elsewhere`).
 """
 from __future__ import annotations
 
@@ -30,23 +36,40 @@ MAX_RESTART_DELAY = 30.0
 # Seconds, after the graceful timeout (or at once for SIGINT), before a worker still running
 # is killed.
 KILL_AFTER = 5.0
-_BEAT = struct.Struct("d")
+# A worker's slot: the time of its loop's last turn (0: booting or gone) and its open connections.
+_SLOT = struct.Struct("dq")
+_CONNECTIONS = struct.Struct("q")
+_CONNECTIONS_AT = struct.calcsize("d")
 
 
 class Heartbeat:
-    """A worker's slot in memory shared with the supervisor: the worker writes the time at every
-    turn of its loop, the supervisor kills a worker whose time stands still."""
+    """A worker's slot in memory shared with the supervisor and the other workers: the worker
+    writes the time at every turn of its loop (the supervisor kills a worker whose time stands
+    still) and how many connections it holds (the workers read each other's)."""
 
     def __init__(self, beats: mmap.mmap, slot: int, parent: int):
         self._beats = beats
         self._slot = slot
+        self._connections = 0
         self.parent = parent
 
     def beat(self) -> bool:
         """Record that this worker's loop turns; False once the supervisor is gone (the worker
         was orphaned: it should finish what it is doing and exit)."""
-        _BEAT.pack_into(self._beats, self._slot * _BEAT.size, time.monotonic())
+        _SLOT.pack_into(self._beats, self._slot * _SLOT.size, time.monotonic(), self._connections)
         return os.getppid() == self.parent
+
+    def share_connections(self, count: int) -> None:
+        """Publish how many connections this worker holds now."""
+        self._connections = count
+        _CONNECTIONS.pack_into(self._beats, self._slot * _SLOT.size + _CONNECTIONS_AT, count)
+
+    def fewest_elsewhere(self) -> int | None:
+        """The fewest connections another serving worker holds (None when there is no other
+        serving worker: booting ones and gone ones have no say)."""
+        counts = [connections for slot, (last, connections) in
+                  enumerate(_SLOT.iter_unpack(self._beats)) if slot != self._slot and last]
+        return min(counts, default=None)
 
 
 @dataclass
@@ -68,7 +91,7 @@ class Supervisor:
         self.work = work
         self.timeout = timeout
         self.graceful_timeout = graceful_timeout
-        self._beats = mmap.mmap(-1, workers * _BEAT.size)
+        self._beats = mmap.mmap(-1, workers * _SLOT.size)
         self._workers: dict[int, _Worker] = {}
         self._stop: str | None = None  # None, "graceful" or "now"
         self._quick_deaths = 0
@@ -118,7 +141,7 @@ class Supervisor:
                 self._start(slot)
 
     def _start(self, slot: int) -> None:
-        _BEAT.pack_into(self._beats, slot * _BEAT.size, 0.0)  # 0: not beating yet (booting)
+        _SLOT.pack_into(self._beats, slot * _SLOT.size, 0.0, 0)  # 0: not beating yet (booting)
         parent = os.getpid()
         try:
             pid = os.fork()
@@ -165,6 +188,7 @@ class Supervisor:
                 break
             worker = self._workers.pop(pid, None)
             if worker is not None:
+                _SLOT.pack_into(self._beats, worker.slot * _SLOT.size, 0.0, 0)  # gone
                 ended.append(worker)
                 self._note_end(worker, status)
         return ended
@@ -188,7 +212,7 @@ class Supervisor:
         BOOT_TIMEOUT) is hung: kill it, the loop replaces it."""
         now = time.monotonic()
         for worker in self._workers.values():
-            last = _BEAT.unpack_from(self._beats, worker.slot * _BEAT.size)[0]
+            last = _SLOT.unpack_from(self._beats, worker.slot * _SLOT.size)[0]
             silent = now - (last or worker.started)
             if not worker.killed and silent > (self.timeout if last else BOOT_TIMEOUT):
                 log.error("worker %d has been silent for %.0f s: killing it", worker.pid, silent)

@@ -28,7 +28,8 @@ from search.errors import NoIndexError
 from search.web import http_limits
 from search.web.app import GENERATION_HEADER, create_app
 from search.web.prefork import Heartbeat, Supervisor
-from search.web.waitress_private import Listener
+from search.web.process_memory import Allocator
+from search.web.waitress_private import Listener, Peers
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger(f"{__name__}.access")
@@ -75,7 +76,9 @@ class Server:
     def __init__(self, settings: Settings, port: int | None = None, *,
                  sock: socket.socket | None = None, connection_limit: int | None = None,
                  head_timeout: float = http_limits.HEAD_TIMEOUT,
-                 idle_timeout: float = http_limits.IDLE_TIMEOUT):
+                 idle_timeout: float = http_limits.IDLE_TIMEOUT, peers: Peers | None = None):
+        self.allocator = Allocator()
+        self.allocator.share_arenas()  # before the request threads start
         self.graceful_timeout = request_time_limit(settings)
         # Called at every turn of the loop (a worker's heartbeat); may call `stop()`.
         self.on_tick: Callable[[], None] | None = None
@@ -95,7 +98,7 @@ class Server:
             self._listener = Listener(
                 access_logged(create_app(settings, self.service)), sock, threads=settings.threads,
                 connection_limit=self.connection_limit, head_timeout=head_timeout,
-                idle_timeout=idle_timeout)
+                idle_timeout=idle_timeout, peers=peers)
         except OSError:
             self.service.close()
             if own:
@@ -137,6 +140,8 @@ class Server:
         if self.on_tick is not None:
             self.on_tick()
         self._listener.close_overdue()
+        self._listener.share_connections()  # the ones that closed since
+        self.allocator.trim_now_and_then()
         if self._stop_wanted and self._stopping_since is None:
             self._stopping_since = time.monotonic()
             self._listener.stop_listening()
@@ -187,7 +192,7 @@ def server_for(settings: Settings) -> Server | Supervisor:
 def _work(settings: Settings, sock: socket.socket, heartbeat: Heartbeat) -> None:
     """A worker's life: serve on the inherited socket until SIGTERM, SIGINT, or until the
     supervisor is gone (then finish what was asked and exit)."""
-    server = Server(settings, sock=sock)
+    server = Server(settings, sock=sock, peers=heartbeat)
 
     def tick() -> None:
         if not heartbeat.beat():

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import time
+from typing import Protocol
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -37,6 +38,10 @@ LINGER_SECONDS = 1.0
 LINGER_READ = 65536
 # Seconds the listener rests after an accept error that is not about file descriptors.
 ACCEPT_PAUSE = 0.5
+# Seconds a worker holding more connections than another leaves a new one to the others, and
+# how many such rests in a row before it takes the connection itself (the others may be busy).
+BALANCE_PAUSE = 0.01
+BALANCE_RESTS = 5
 # waitress's own refusals (its parser's errors), by status, as ours.
 _WAITRESS_ERRORS = {400: "bad_request", 413: "body_not_accepted", 431: "headers_too_large",
                     501: "body_not_accepted", 500: "internal_error"}
@@ -175,20 +180,36 @@ class _Channel(HTTPChannel):
             super().handle_close()
 
 
+class Peers(Protocol):
+    """The other workers on the same listening socket, as a worker sees them (prefork's Heartbeat)."""
+
+    def share_connections(self, count: int) -> None: ...
+
+    def fewest_elsewhere(self) -> int | None: ...
+
+
 class Listener(TcpWSGIServer):
     """waitress's server on a socket bound elsewhere (by us, or by the supervisor before it
-    forked), accepting while it has room and answering the excess with a 503 at once."""
+    forked), accepting while it has room and answering the excess with a 503 at once.
+
+    `peers`, given to a worker that shares its listening socket with others, publishes this
+    worker's connection count (`share_connections`) and reads the fewest another holds
+    (`fewest_elsewhere`): a worker that holds more rests before accepting, so that connections
+    spread over the workers instead of all going to whichever woke first."""
 
     channel_class = _Channel
     stopping = False
     _closed = False
 
     def __init__(self, app, sock: socket.socket, *, threads: int, connection_limit: int,
-                 head_timeout: float = HEAD_TIMEOUT, idle_timeout: float = IDLE_TIMEOUT):
+                 head_timeout: float = HEAD_TIMEOUT, idle_timeout: float = IDLE_TIMEOUT,
+                 peers: Peers | None = None):
         self.connection_limit = connection_limit
+        self.peers = peers
         self.head_timeout = head_timeout
         self.idle_timeout = idle_timeout
-        self._resting_until = 0.0
+        self._resting_until = self._balance_rest_ends = 0.0
+        self._balance_rests = 0
         self._spare_fd = _spare_fd()
         adj = Adjustments(
             threads=threads, ident="news-search", max_request_header_size=REQUEST_HEAD_LIMIT,
@@ -212,6 +233,9 @@ class Listener(TcpWSGIServer):
 
     def handle_accept(self) -> None:
         for _ in range(ACCEPT_BATCH):
+            if self._more_than_a_peer():
+                self._resting_until = self._balance_rest_ends = time.monotonic() + BALANCE_PAUSE
+                return
             try:
                 pair = self.accept()
             except OSError as e:
@@ -232,6 +256,29 @@ class Listener(TcpWSGIServer):
             self.channel_class(self, conn, addr, self.adj, map=self.socket_map)
         except OSError:  # the client reset the connection before we took it
             conn.close()
+        self.share_connections()
+
+    def _more_than_a_peer(self) -> bool:
+        """Whether another worker holds fewer connections than this one, so that this one
+        should rest BALANCE_PAUSE first; after BALANCE_RESTS rests in a row, it takes the
+        connection whatever the others hold. Counts are looked at anew after each rest: two
+        workers that both rested on a count read a moment too early do not both keep waiting."""
+        if self.peers is None:
+            return False
+        if time.monotonic() - self._balance_rest_ends > BALANCE_PAUSE:
+            self._balance_rests = 0  # not the connection of the last rest: start over
+        fewest = self.peers.fewest_elsewhere()
+        if fewest is None or len(self.active_channels) <= fewest \
+                or self._balance_rests >= BALANCE_RESTS:
+            self._balance_rests = 0
+            return False
+        self._balance_rests += 1
+        return True
+
+    def share_connections(self) -> None:
+        """Tell the other workers how many connections this one holds now."""
+        if self.peers is not None:
+            self.peers.share_connections(len(self.active_channels))
 
     def _accept_error(self, e: OSError) -> None:
         """Out of file descriptors (the connection limit is below the file limit, so something
@@ -266,7 +313,11 @@ class Listener(TcpWSGIServer):
     # ---- the loop and stopping
 
     def poll_once(self, timeout: float) -> None:
-        """One turn of waitress's loop over this server's connections, with poll()."""
+        """One turn of waitress's loop over this server's connections, with poll(); a rest
+        of the listener ends the turn early, so that it is not longer than asked."""
+        resting = self._resting_until - time.monotonic()
+        if resting > 0:
+            timeout = min(timeout, resting)
         wasyncore.poll2(timeout, self.socket_map)
 
     def wake(self) -> None:
