@@ -32,6 +32,8 @@ _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 _ITEM = 1
 # The extension of a compound segment file.
 _COMPOUND = ".seg"
+# The name ending of a segment's stored-fields file (Whoosh's `_stored` column).
+_STORED = "_stored.col"
 # How often a full job queue is re-checked for dead sub-writers.
 _QUEUE_POLL_SECONDS = 1.0
 
@@ -115,7 +117,14 @@ class MappedStorage(FileStorage):
     for, and the pages are the page cache's, shared by every worker process (they count in each
     one's resident set, but only once in their proportional sets, and the kernel may drop them).
     The TOC (which Whoosh asks for with `mapped=False`), empty files and the compound segments
-    of older builds (which whoosh3 maps itself) are opened as FileStorage opens them. Whoosh
+    of older builds (which whoosh3 maps itself) are opened as FileStorage opens them.
+
+    So is the stored-fields file (`_STORED`, the text of every paragraph, a third of the index):
+    it is read a record at a time, at random (the hits of a page), and through a map each
+    read also mapped the 64 KB around it (the kernel's fault-around), so that a worker serving
+    the 10x archive ended with 504 of the file's 530 MB in its own map (its PSS) for a few KB
+    of text a request. Read calls take the same pages from the same page cache, shared by every
+    process, without mapping them into any. Each searcher opens its own file, as with maps. Whoosh
     never rewrites a file once written, so a build may map the files it reads back as well
     (the lengths a segment's postings are written with, the segments a merge reads).
     """
@@ -125,7 +134,7 @@ class MappedStorage(FileStorage):
 
     def open_file(self, name, mapped=True, **kwargs):
         path = self._fpath(name)
-        if not mapped or name.endswith(_COMPOUND) or os.path.getsize(path) == 0:
+        if not mapped or name.endswith((_COMPOUND, _STORED)) or os.path.getsize(path) == 0:
             return super().open_file(name, **kwargs)
         with open(path, "rb") as f:
             # ACCESS_READ maps share pages; the map keeps its own descriptor, so f may close.
