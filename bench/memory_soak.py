@@ -81,6 +81,25 @@ def memory(pid: int) -> tuple[int, int]:
     return found.get("Rss:", 0), found.get("Pss:", 0)
 
 
+def where_it_is(pid: int, top: int = 8) -> str:
+    """The process's PSS by what it maps, largest first: its own memory ("anonymous", heap and
+    stacks) and each kind of index file (the segment's random name dropped, so the two
+    segments' `.pst` files add up), from /proc/PID/smaps."""
+    by_kind: dict[str, int] = {}
+    kind = "anonymous"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        first = line.split(maxsplit=1)[0]
+        if not first.endswith(":"):  # a mapping's header: address range, perms, …, path
+            fields = line.split()
+            path = fields[5] if len(fields) > 5 else ""
+            kind = "anonymous" if not path or path.startswith("[") else \
+                re.sub(r"^MAIN_[a-z0-9]+", "MAIN_*", Path(path).name)
+        elif first == "Pss:":
+            by_kind[kind] = by_kind.get(kind, 0) + int(line.split()[1]) * 1024
+    ranked = sorted(by_kind.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{name} {size / MB:,.0f}" for name, size in ranked[:top] if size >= MB)
+
+
 def ask(port: int, path: str, conn: http.client.HTTPConnection | None = None) -> tuple[int, float]:
     """(status, seconds) of one GET, on `conn` when given (kept alive)."""
     own = conn is None
@@ -139,6 +158,8 @@ def soak(server: Served, paths: list[str], clients: int) -> None:
             marks.pop(0)
     for t in threads:
         t.join()
+    for k, pid in enumerate(server.workers()):
+        print(f"worker {k + 1} PSS by what it maps (MB): {where_it_is(pid)}", flush=True)
 
 
 def report(server: Served, label: str, latencies: list[float], failures: int) -> None:
