@@ -33,6 +33,7 @@ from index.sources.names import printable, without_unstorable
 from index.sources.pool import run_in_order
 from index.stages import Stage, Stages
 from index.store import generations
+from index.store.article_vectors import write_article_vectors
 from index.store.columns import write_columns
 from index.store.postings import store_fields, write_field_store, write_posting_store, write_store_meta
 from index.store.schema import PLACE_IDS, SCHEMA_VERSION, build_schema, term_text
@@ -539,11 +540,13 @@ def _build_generation(index_dir: Path, plan: _Plan, settings: Settings, strict: 
 
 def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_Written",
                        gazetteer: Gazetteer, stages: Stages, workers: int) -> dict:
-    """The columns, posting store and places table, then the manifest with the checksums of
-    every file written before it."""
+    """The columns, posting store, article vectors and places table, then the manifest with
+    the checksums of every file written before it."""
     files = _manifest_files(plan, written)
     stages.begin("column files, copies and posting store")
     _write_columns_and_posting_store(ix, gen_dir, workers)
+    stages.begin("article vectors")
+    write_article_vectors(gen_dir)
     stages.begin("places table")
     generations.write_json_atomically(gen_dir / generations.PLACES,
                                       _places_table(ix, plan, gazetteer))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from index.store import columns as stored
+from index.store.article_vectors import read_article_vectors
 from search.engine.article_places import ArticlePlacePairs
 from search.engine.place_sets import PlaceSets
 
@@ -37,6 +38,7 @@ class Columns:
     copy_key: np.ndarray              # int32 copy group per document (its lowest docnum)
     copy_members: np.ndarray          # int32 documents of groups of two or more, group by group
     article_key: np.ndarray           # int32 copy group per article number (its earliest article)
+    article_vectors: np.ndarray | None = None  # float16 unit vector per article number, or none
 
     @classmethod
     def opened(cls, gen_dir: Path, reader) -> "Columns":
@@ -48,7 +50,9 @@ class Columns:
                         gen_dir)
             return cls.computed(reader)
         arrays, meta = found
-        return cls._made(arrays, meta)
+        made = cls._made(arrays, meta)
+        made.article_vectors = read_article_vectors(gen_dir, int(made.article_key.shape[0]))
+        return made
 
     @classmethod
     def computed(cls, reader) -> "Columns":

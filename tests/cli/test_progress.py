@@ -68,8 +68,8 @@ def test_reindex_piped_prints_plain_lines_not_a_bar(tmp_path):
 
 
 # The stages a full build goes through after reading, in order (no merge: nothing was deleted).
-AFTER_READING = ["finishing the index segments", "column files, copies and posting store", "places table",
-                 "checksums", "switching to the new generation"]
+AFTER_READING = ["finishing the index segments", "column files, copies and posting store",
+                 "article vectors", "places table", "checksums", "switching to the new generation"]
 
 
 def test_each_stage_after_reading_begins_ticks_and_ends_in_order(tmp_path, monkeypatch):
