@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from search import SearchService
 from search.engine.snippets import marked_html
@@ -49,6 +49,8 @@ PAGE_WINDOW = 2          # numbered page links on each side of the current one
 LEAD_CHARS = 110         # an untitled article is named by the start of its first paragraph
 RELATED_STORIES = 5      # the article view's "Related stories"
 ABOUT_WORDS = 15         # "What these results are about": the most significant words shown
+# Characters that quote_plus leaves as they are, and the space (which it writes as +).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~ -]*")
 MAX_BACK_CHARS = 4000    # a results query string carried into the article view
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -208,8 +210,14 @@ def _href(state: State, changes: Mapping[str, Sequence[str] | None]) -> str:
         else:
             new.pop(name, None)
     ordered = [n for n in ORDER if n in new] + sorted(n for n in new if n not in ORDER)
-    pairs = [(name, value) for name in ordered for value in new[name]]
-    return "/?" + urlencode(pairs) if pairs else "/"
+    pairs = [f"{_plus_quoted(name)}={_plus_quoted(value)}" for name in ordered for value in new[name]]
+    return "/?" + "&".join(pairs) if pairs else "/"
+
+
+def _plus_quoted(text: str) -> str:
+    """`quote_plus(text)`, with a shortcut for the words and dates most values are: a page
+    holds about a hundred links of six parameters each, and urlencode was a tenth of its time."""
+    return text.replace(" ", "+") if _UNRESERVED.fullmatch(text) else quote_plus(text)
 
 
 def _query_string(state: State) -> str:
