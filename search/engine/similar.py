@@ -152,9 +152,7 @@ def article_scores(ctx: Context, terms: tuple[tuple[str, float], ...]) -> np.nda
     text_norm = ctx.remembered(("article_text_norm",), lambda: _article_text_norm(cols))
     n = len(text_norm)
     articles = int(np.isfinite(text_norm).sum())
-    # Plain arrays: indexing a memory-mapped column through np.memmap costs more than the lookup.
-    article = np.asarray(cols.article)
-    title_lengths = np.asarray(cols.lengths[TITLE])
+    article, title_lengths = cols.article, cols.lengths[TITLE]
     total = np.zeros(n, dtype=np.float64)
     for term, weight in terms:
         if ctx.out_of_time():
