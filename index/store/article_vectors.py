@@ -19,7 +19,6 @@ no vectors (related stories then rank by BM25 alone). Never imports `search/`.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 
 from index.store.columns import read_columns
 from index.store.files import write_atomically
-from index.store.postings import STORE_FORMAT, STORE_META, store_file
+from index.store.postings import PostingStore
 from index.store.schema import TEXT, TITLE
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,6 @@ MIN_TERMS = 2 * DIMENSIONS
 # factor's smallest diagonal to its largest below which columns count as dependent.
 GRAM_ROWS = 16_384
 DEPENDENT = 1e-6
-# Postings read at a time while the article-word matrix is summed.
-POSTINGS_PER_SLICE = 2_000_000
 SEED = 0
 # A word that is only digits or punctuation says little about a topic (also MoreLikeThis's rule).
 TOPIC_TERM = re.compile(r"[a-z][a-z0-9]{1,30}")
@@ -125,60 +122,35 @@ def _article_word_matrix(gen_dir: Path):
     """Articles × topic words of the posting store (a scipy CSR matrix), sublinear TF-IDF, rows
     of unit length; None without enough words (or without the store or the columns)."""
     import scipy.sparse as sparse  # here, so that serving processes never load it (21 MB)
-    columns = read_columns(gen_dir)
-    try:
-        meta = json.loads((gen_dir / STORE_META).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    if columns is None or meta.get("format") != STORE_FORMAT:
+    columns, store = read_columns(gen_dir), PostingStore.opened(gen_dir)
+    if columns is None:
         return None
     arrays, _ = columns
-    alive, article = np.asarray(arrays["alive"]), np.asarray(arrays["article"])
-    words = sorted({w for name in (TEXT, TITLE) for w in meta["fields"].get(name, ())
-                    if TOPIC_TERM.fullmatch(w)})
+    alive, article = arrays["alive"], arrays["article"]
+    words = sorted({w for name in (TEXT, TITLE) for w in store.words(name) if TOPIC_TERM.fullmatch(w)})
     if len(words) < MIN_TERMS or not alive.any():
         return None
-    column_of = {w: i for i, w in enumerate(words)}
-    articles = int(article.max()) + 1
-    shape = (articles, len(words))
-    counts = sparse.csr_matrix(shape, dtype=np.float32)
-    for name in (TEXT, TITLE):
-        for rows, cols, tf in _field_postings(gen_dir, name, meta["fields"].get(name, ()),
-                                              column_of, alive, article):
-            if name == TITLE:  # every paragraph carries its article's title: count it once
-                _, first = np.unique(rows.astype(np.int64) * len(words) + cols, return_index=True)
-                rows, cols, tf = rows[first], cols[first], tf[first]
-            counts = counts + sparse.csr_matrix((tf, (rows, cols)), shape=shape)
-    counts.sum_duplicates()
-    counts.data = 1.0 + np.log(counts.data)
-    df = np.bincount(counts.indices, minlength=len(words))
-    idf = (np.log((articles + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
-    weighted = (counts @ sparse.diags(idf)).tocsr()
+    rows, cols, counts = [], [], []
+    for column, word in enumerate(words):
+        for name in (TEXT, TITLE):
+            postings = store.get(name, word)
+            if postings is None:
+                continue
+            live = alive[postings.ids]
+            owners, at = np.unique(article[postings.ids[live]], return_inverse=True)
+            tf = postings.tf[live]
+            # Every paragraph carries its article's title: a title word counts once.
+            rows.append(owners)
+            cols.append(np.full(len(owners), column, dtype=np.int32))
+            counts.append(np.bincount(at, weights=tf).astype(np.float32) if name == TEXT
+                          else tf[np.unique(at, return_index=True)[1]])
+    shape = (int(article.max()) + 1, len(words))
+    matrix = sparse.csr_matrix((np.concatenate(counts), (np.concatenate(rows), np.concatenate(cols))),
+                               shape=shape)  # a word's text and title counts are summed
+    matrix.data = 1.0 + np.log(matrix.data)
+    df = np.bincount(matrix.indices, minlength=len(words))
+    idf = (np.log((shape[0] + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
+    weighted = (matrix @ sparse.diags(idf)).tocsr()
     lengths = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
     inverse = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
     return (sparse.diags(inverse.astype(np.float32)) @ weighted).tocsr()
-
-
-def _field_postings(gen_dir: Path, name: str, terms, column_of: dict[str, int],
-                    alive: np.ndarray, article: np.ndarray):
-    """(article, word column, tf) of the live postings of the field's stored topic words, a
-    slice of words at a time (about POSTINGS_PER_SLICE postings, a word never split), so that
-    the build holds a slice's arrays, not the field's: 12.5 million postings at 10x."""
-    if not terms:
-        return
-    ids = np.load(gen_dir / store_file(name, "ids"), mmap_mode="r")
-    tf = np.load(gen_dir / store_file(name, "tf"), mmap_mode="r")
-    starts = np.asarray(np.load(gen_dir / store_file(name, "starts"), mmap_mode="r"))
-    word = np.array([column_of.get(t, -1) for t in terms], dtype=np.int32)
-    first = 0
-    while first < len(terms):
-        last = max(first + 1, int(np.searchsorted(starts, starts[first] + POSTINGS_PER_SLICE,
-                                                  side="right")) - 1)
-        last = min(last, len(terms))
-        lo, hi = int(starts[first]), int(starts[last])
-        per_posting = np.repeat(word[first:last], np.diff(starts[first:last + 1]))
-        keep = per_posting >= 0
-        docs = np.asarray(ids[lo:hi])[keep]
-        live = alive[docs]
-        yield article[docs[live]], per_posting[keep][live], np.asarray(tf[lo:hi])[keep][live]
-        first = last

@@ -260,6 +260,10 @@ class PostingStore:
             fields[fieldname] = ({term: i for i, term in enumerate(terms)}, arrays)
         return cls(fields)
 
+    def words(self, fieldname: str) -> list[str]:
+        """The field's stored words (none for a field the store lacks)."""
+        return list(self._fields.get(fieldname, ({}, None))[0])
+
     def get(self, fieldname: str, text: str) -> Postings | None:
         """The stored word's postings, or None when the store does not hold it."""
         terms, arrays = self._fields.get(fieldname, ({}, None))

@@ -38,7 +38,7 @@ class Columns:
     copy_key: np.ndarray              # int32 copy group per document (its lowest docnum)
     copy_members: np.ndarray          # int32 documents of groups of two or more, group by group
     article_key: np.ndarray           # int32 copy group per article number (its earliest article)
-    article_vectors: np.ndarray | None = None  # float16 unit vector per article number, or none
+    article_vectors: np.ndarray | None = None  # float32 unit vector per article number, or none
 
     @classmethod
     def opened(cls, gen_dir: Path, reader) -> "Columns":
