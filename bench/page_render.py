@@ -10,7 +10,9 @@ Two tables: first views, then repeats. A first view is a query the process has n
 (`--fresh` of each kind, each drawn once, made from words no other query uses), so the page makes
 its map and its significant words and reads its rarer words' postings; a repeat draws the fixed
 QUERIES again, which reuses what the page keeps per generation and query (search/web/derived.py).
-`--group paragraph` sets `group` on the queries that set none: the page as it was before it
+The process settles its collector after the warm-up, as a server's loop does between requests
+(search/web/process_memory.py), so no full collection of the objects of the opening falls on a
+view. `--group paragraph` sets `group` on the queries that set none: the page as it was before it
 grouped by article, to measure what grouping costs in one sitting.
 """
 from __future__ import annotations
@@ -35,6 +37,7 @@ from index.settings import Settings  # noqa: E402
 from search import SearchService  # noqa: E402
 from search.web.app import create_app  # noqa: E402
 from search.web.page import FACETS_ASKED, PAGE_DEFAULTS  # noqa: E402
+from search.web.process_memory import Collector  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
 # What readers type, by kind: words, with a place, with dates, one per article, a later page,
@@ -138,6 +141,7 @@ def main() -> None:
              for kind, queries in QUERIES.items() for q in queries]
     for _, query in pairs:  # warm: searchers, columns, compiled templates
         rendered_ms(app, query)
+    Collector().settle(service.serving_number())  # as a server's loop does once it is open
     fresh = fresh_queries(args.fresh)
     first: dict[str, list[float]] = {kind: [] for kind in QUERIES}
     first_cpu: dict[str, list[float]] = {kind: [] for kind in QUERIES}

@@ -28,7 +28,7 @@ from search.errors import NoIndexError
 from search.web import http_limits
 from search.web.app import GENERATION_HEADER, create_app
 from search.web.prefork import Heartbeat, Supervisor
-from search.web.process_memory import Allocator
+from search.web.process_memory import Allocator, Collector
 from search.web.waitress_private import Listener, Peers
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Server:
                  idle_timeout: float = http_limits.IDLE_TIMEOUT, peers: Peers | None = None):
         self.allocator = Allocator()
         self.allocator.share_arenas()  # before the request threads start
+        self.collector = Collector()
         self.graceful_timeout = request_time_limit(settings)
         # Called at every turn of the loop (a worker's heartbeat); may call `stop()`.
         self.on_tick: Callable[[], None] | None = None
@@ -142,6 +143,7 @@ class Server:
         self._listener.close_overdue()
         self._listener.share_connections()  # the ones that closed since
         self.allocator.trim_now_and_then()
+        self.collector.settle(self.service.serving_number())
         if self._stop_wanted and self._stopping_since is None:
             self._stopping_since = time.monotonic()
             self._listener.stop_listening()
