@@ -102,6 +102,25 @@ class Columns:
             return self.place_sets.counts(matched)
         return np.bincount(self.place_entry[matched[self.place_owner]], minlength=len(self.place_ids))
 
+    def pairs_of(self, ids: np.ndarray) -> np.ndarray:
+        """The (document, place) pairs of the distinct documents `ids`, as indexes into
+        place_owner and place_entry: a few documents' pairs without a pass over all of them."""
+        starts, order = self._pairs_by_document
+        first = starts[ids]
+        counts = starts[ids + 1] - first
+        ends = np.cumsum(counts)
+        # Each document's run of positions in `order`, the runs laid end to end.
+        return order[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first - ends + counts, counts)]
+
+    @cached_property
+    def _pairs_by_document(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each document's pairs start in `order`, and `order`: the pairs sorted by
+        document (the files keep them by place). Built on first use."""
+        order = np.argsort(self.place_owner, kind="stable").astype(np.int32)
+        starts = np.zeros(self.doc_count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.place_owner, minlength=self.doc_count), out=starts[1:])
+        return starts, order
+
     def units(self, by_article: bool, collapse: bool) -> np.ndarray | None:
         """What one result is, per document: its article, its copy group, or its article's copy
         group; None when a result is the paragraph itself. Totals, facets and trends count

@@ -35,21 +35,24 @@ def year_counts(columns: Columns, ids: np.ndarray, units: np.ndarray | None = No
     return [(f"{k:04d}", int(c)) for k, c in zip(keys, counts) if k]
 
 
-def place_unit_counts(columns: Columns, matched: np.ndarray, by_article: bool, collapse: bool) -> np.ndarray:
+def place_unit_counts(columns: Columns, ids: np.ndarray, matched: np.ndarray, by_article: bool,
+                      collapse: bool) -> np.ndarray:
     """Matching units per place index (articles, copy groups or articles' copy groups:
-    `Columns.units`), for a boolean `matched` mask: a unit counts once for a place however many
-    of its matching paragraphs carry it (facets of group=article, and of collapsed copies).
+    `Columns.units`), for the matching documents `ids` (distinct) and their boolean `matched`
+    mask: a unit counts once for a place however many of its matching paragraphs carry it
+    (facets of group=article, and of collapsed copies).
 
     Many matches: the (article, place) groups their pairs reach (`ArticlePlacePairs`, one pass,
-    no sort); a few (under 1/FEW_MATCHES of the documents): a sort of their own pairs, which is
-    then cheaper than a pass over every group. Either way the grouped page's search stays
+    no sort); a few (under 1/FEW_MATCHES of the documents): a sort of their own pairs, found by
+    document (`Columns.pairs_of`), which is then cheaper than a pass over every group or every
+    pair (0.7 ms of a first view of the page). Either way the grouped page's search stays
     within 20 % of the paragraph page's (docs/benchmarks.md)."""
     places = len(columns.place_ids)
     if not places:
         return np.zeros(places, dtype=np.int64)
-    if np.count_nonzero(matched) * FEW_MATCHES >= columns.doc_count:
+    if len(ids) * FEW_MATCHES >= columns.doc_count:
         return columns.unit_place_pairs(by_article, collapse).counts(matched)
-    pairs = matched[columns.place_owner]
+    pairs = columns.pairs_of(ids)
     articles = columns.units(by_article, collapse)[columns.place_owner[pairs]].astype(np.int64)
     pairs = distinct(articles * places + columns.place_entry[pairs])
     return np.bincount(pairs % places, minlength=places)

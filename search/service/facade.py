@@ -258,7 +258,7 @@ class SearchService:
             matched = np.zeros(cols.doc_count, dtype=bool)
             matched[ids] = True
             place_counts = (cols.place_counts(matched) if units is None
-                            else place_unit_counts(cols, matched, by_article, collapse))
+                            else place_unit_counts(cols, ids, matched, by_article, collapse))
         for name in names:
             if name == "place":
                 facets[name] = self._place_facet(served, place_counts, None)
