@@ -255,7 +255,10 @@ class PostingStore:
             return cls({})
         fields = {}
         for fieldname, terms in meta["fields"].items():
-            arrays = {name: np.load(Path(gen_dir) / store_file(fieldname, name), mmap_mode="r")
+            # Plain ndarray views of the maps, as the column files are read: a stored word's
+            # postings are nine slices, each through np.memmap's Python __getitem__ otherwise.
+            arrays = {name: np.asarray(np.load(Path(gen_dir) / store_file(fieldname, name),
+                                               mmap_mode="r"))
                       for name in STORE_ARRAYS}
             fields[fieldname] = ({term: i for i, term in enumerate(terms)}, arrays)
         return cls(fields)

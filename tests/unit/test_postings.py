@@ -146,8 +146,16 @@ def test_the_store_holds_the_commoner_words_exactly_as_the_matcher_api_gives_the
         ids, weights = _public(reader, fieldname, text)
         assert found.ids.tolist() == ids, text
         assert found.tf.tolist() == pytest.approx(weights), text
+        assert type(found.ids) is np.ndarray and _mapped(found.ids)  # a plain view of the file
         held += 1
     assert held and left_out
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether the array views a file's memory map (through any chain of views), unread."""
+    while type(array) is np.ndarray and not array.flags.owndata:
+        array = array.base
+    return isinstance(array, np.memmap)
 
 
 def test_a_generation_without_a_store_reads_every_word_from_the_index(tmp_path):
