@@ -1,28 +1,17 @@
-"""Highlighting: where the query's terms occur in a paragraph, and the escaped HTML snippet.
+"""Highlighting: the escaped HTML snippet of a paragraph around its matches (the spans that
+search.engine.word_stems finds).
 
 The text is HTML-escaped first and only our own `<mark>` tags are added, so a paragraph holding
-`<script>` or `&` comes back as text. Uses the schema's analyzer (a Whoosh object) only to find
-the terms; never imports the engine or the service.
+`<script>` or `&` comes back as text. Never imports the service.
 """
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 
 SNIPPET_CHARS = 200
 ELLIPSIS = " … "
 # A fragment starts this many characters before its first match, so the match has context.
 LEAD_CHARS = 40
-
-
-def match_spans(text: str, analyzer, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Character offsets of the words in `text` whose analysed form is one of `terms`
-    (so a query "shelling" marks "shelled": both stem to "shell")."""
-    wanted = set(terms)
-    if not wanted or not text:
-        return []
-    return [(t.startchar, t.endchar) for t in analyzer(text, chars=True, mode="index")
-            if t.text in wanted]
 
 
 def marked_html(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:

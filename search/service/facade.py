@@ -24,13 +24,13 @@ from search.errors import BusyError, NotFoundError
 from search.engine import run as engine
 from search.engine.syntax import simple_query, stop_words_notice
 from search.engine.facets import day_counts, month_counts, place_unit_counts, year_counts
-from search.engine.significant import WordStems
+from search.engine.word_stems import WordStems
 from search.service.params import (MAX_NAME_CHARS, QueryError, SearchParams, parse_params, query_text,
                            whole_number_between)
 from search.service.placenames import PlaceDirectory
 from search.service.copies import article_copy_of, hit_copies, paragraph_copies
 from search.service.related import source_story
-from search.engine.snippets import marked_html, match_spans, snippet
+from search.engine.snippets import marked_html, snippet
 from search.service.switcher import Switcher
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ class Served:
     directory: PlaceDirectory
     is_country: np.ndarray      # per place index of the columns
     place_counts: dict[str, int]
-    word_stems: WordStems       # the significant words' stems and archive counts, learned once
 
     @classmethod
     def open(cls, path: Path, max_searchers: int | None = None) -> "Served":
@@ -59,7 +58,7 @@ class Served:
         is_country = np.array([places.get(pid, {}).get("kind") == "country" for pid in cols.place_ids], dtype=bool)
         counts = cols.place_counts(cols.alive)
         return cls(gen, PlaceDirectory(places), is_country,
-                   {pid: int(c) for pid, c in zip(cols.place_ids, counts)}, WordStems(gen.analyzer))
+                   {pid: int(c) for pid, c in zip(cols.place_ids, counts)})
 
 
 class SearchService:
@@ -226,12 +225,12 @@ class SearchService:
              title_spans: dict[str, list[list[int]]]) -> dict:
         docnum = int(outcome.match.ids[row])
         text = stored.get("text", "")
-        spans = match_spans(text, served.gen.analyzer, outcome.highlight)
+        spans = served.gen.word_stems.spans(text, outcome.highlight)
         title, title_is_lead = _display_title(stored)
         hit = {
             "id": stored.get("id"), "article_id": stored.get("article_id"),
             "para": stored.get("para"), "title": title, "title_is_lead": title_is_lead,
-            "title_matches": _title_matches(title, served.gen.analyzer, outcome.highlight, title_spans),
+            "title_matches": _title_matches(title, served.gen.word_stems, outcome.highlight, title_spans),
             "author": stored.get("author", ""),
             "date": stored.get("date") or None,
             "places": served.directory.labelled(stored.get("places_json") or []),
@@ -301,18 +300,18 @@ class SearchService:
 
     def _paragraph(self, served: Served, stored: dict, terms: frozenset[str]) -> dict:
         text = stored.get("text", "")
-        spans = match_spans(text, served.gen.analyzer, terms)
+        spans = served.gen.word_stems.spans(text, terms)
         return {"id": stored.get("id"), "para": stored.get("para"), "text": text,
                 "html": marked_html(text, spans), "matches": [list(s) for s in spans],
                 "places": served.directory.labelled(stored.get("places_json") or []),
                 "mentioned_dates": stored.get("mentions_json") or []}
 
 
-def _title_matches(title: str, analyzer, terms, seen: dict[str, list[list[int]]]) -> list[list[int]]:
+def _title_matches(title: str, stems: WordStems, terms, seen: dict[str, list[list[int]]]) -> list[list[int]]:
     """The query's words in a hit's title, analysed once per title in a request (the paragraphs
     of one story share it: analysing it for each took a quarter of a plain query's time)."""
     if title not in seen:
-        seen[title] = [list(s) for s in match_spans(title, analyzer, terms)]
+        seen[title] = [list(s) for s in stems.spans(title, terms)]
     return [list(s) for s in seen[title]]
 
 

@@ -49,12 +49,12 @@ def significant(service: SearchService, params: RawParams, size: int = WORDS,
         # The words column (a generation built before it: the stored text, tokenised here).
         paragraphs = gen.paragraph_words(docnums)
         if paragraphs is None:
-            paragraphs = [served.word_stems.words(fields.get("text", ""))
+            paragraphs = [gen.word_stems.words(fields.get("text", ""))
                           for fields in gen.stored_fields(docnums)]
         archive = int(gen.columns.alive.sum())
         with gen.searcher() as searcher:
             words = significant_words(paragraphs, gen.columns.article[docnums], searcher.reader(),
-                                      served.word_stems, gen.cache, archive, outcome.highlight,
+                                      gen.word_stems, gen.cache, archive, outcome.highlight,
                                       size)
     return {
         "query": p.echo(place_ids),

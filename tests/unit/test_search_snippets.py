@@ -1,12 +1,40 @@
-"""Highlighting and snippets (search/engine/snippets.py): exact expected strings."""
+"""Highlighting and snippets (search/engine/snippets.py): exact expected strings; the spans
+(search.engine.word_stems) against the tokens of Whoosh's own analyzer, for any text."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from index.store.schema import text_analyzer
-from search.engine.snippets import marked_html, match_spans, snippet
+from search.engine.snippets import marked_html, snippet
+from search.engine.word_stems import WordStems
 
 ANALYZER = text_analyzer()
+STEMS = WordStems(ANALYZER)
 
 
 def spans(text, *stems):
-    return match_spans(text, ANALYZER, stems)
+    return STEMS.spans(text, stems)
+
+
+def analyzer_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """The oracle: every token Whoosh's analyzer gives whose text is a term, with its offsets."""
+    return [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode="index")
+            if t.text in terms]
+
+
+# Words that stem, fold, stop, repeat and carry digits, dots and odd cases, joined by anything.
+PIECES = st.sampled_from(["Oil", "oil", "OILS", "shelled", "shelling", "the", "a", "of", "I",
+                          "1987", "1980s", "U.S.", "u.s", "Café", "cafe", "CAFÉS", "Zürich",
+                          "İstanbul", "ǅemal", "ß", "STRASSE", "x_y", "4*5", "٣", "naïve"])
+TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=6)), max_size=12).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS, st.lists(st.one_of(PIECES, st.text(max_size=4)), max_size=3))
+def test_spans_are_the_analyzers_tokens_of_the_terms(text, extra):
+    own = {t.text for t in ANALYZER(text, mode="index")}
+    terms = {t.text for word in extra for t in ANALYZER(word, mode="index")} | set(list(own)[:3])
+    assert WordStems(ANALYZER).spans(text, terms) == analyzer_spans(text, terms)
+    assert STEMS.spans(text, terms) == analyzer_spans(text, terms)  # with words learned before
 
 
 def test_a_stemmed_variant_is_marked():
