@@ -34,7 +34,7 @@ from index.sources.pool import run_in_order
 from index.stages import Stage, Stages
 from index.store import generations
 from index.store.article_vectors import write_article_vectors
-from index.store.columns import write_columns
+from index.store.columns import current as columns_current, write_columns
 from index.store.postings import store_fields, write_field_store, write_posting_store, write_store_meta
 from index.store.schema import PLACE_IDS, SCHEMA_VERSION, build_schema, term_text
 from index.store.whoosh_private import create_mapped_index, open_mapped_index
@@ -188,6 +188,7 @@ class _Plan:
     sources_changed: bool = False
     damaged: str | None = None  # why the serving generation failed verification
     bad_names: tuple[Skip, ...] = ()  # files found whose names the index cannot store
+    stale_columns: bool = False  # the base's column files are of an older format
 
     @property
     def full(self) -> bool:
@@ -196,7 +197,7 @@ class _Plan:
     @property
     def nothing_to_do(self) -> bool:
         return (self.base is not None and not self.to_read and not self.deleted
-                and not self.sources_changed)
+                and not self.sources_changed and not self.stale_columns)
 
     @property
     def articles_deleted(self) -> int:
@@ -363,7 +364,8 @@ def _plan(index_dir: Path, files: list[Path], full: bool, sources: tuple[str, ..
     to_read = [p for p in files if p in changed]
     unchanged = [str(p) for p in files if str(p) in known and p not in changed]
     sources_changed = tuple(manifest.get("sources", ())) != sources
-    return _Plan(base, base, known, hashes, to_read, unchanged, deleted, sources, sources_changed)
+    return _Plan(base, base, known, hashes, to_read, unchanged, deleted, sources, sources_changed,
+                 stale_columns=not columns_current(base))
 
 
 def _had_duplicates(file_entry: dict) -> bool:

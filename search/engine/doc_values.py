@@ -38,6 +38,9 @@ class Columns:
     copy_key: np.ndarray              # int32 copy group per document (its lowest docnum)
     copy_members: np.ndarray          # int32 documents of groups of two or more, group by group
     article_key: np.ndarray           # int32 copy group per article number (its earliest article)
+    word_ids: np.ndarray              # int32 each paragraph's distinct words, paragraph by paragraph
+    word_starts: np.ndarray           # int64 where each paragraph's words start (doc_count + 1)
+    words: list[str]                  # word number -> the word (lower-cased, as the text spells it)
     article_vectors: np.ndarray | None = None  # float32 unit vector per article number, or none
 
     @classmethod
@@ -71,6 +74,7 @@ class Columns:
             place_owner=arrays["place_owner"], place_entry=arrays["place_entry"],
             article=arrays["article"], copy_key=arrays["copy_key"],
             copy_members=arrays["copy_members"], article_key=arrays["article_key"],
+            word_ids=arrays["word_ids"], word_starts=arrays["word_starts"], words=list(meta["words"]),
         )
 
     def date_mask(self, first: dt.date | None, last: dt.date | None) -> np.ndarray | None:
@@ -106,11 +110,13 @@ class Columns:
         """The (document, place) pairs of the distinct documents `ids`, as indexes into
         place_owner and place_entry: a few documents' pairs without a pass over all of them."""
         starts, order = self._pairs_by_document
-        first = starts[ids]
-        counts = starts[ids + 1] - first
-        ends = np.cumsum(counts)
-        # Each document's run of positions in `order`, the runs laid end to end.
-        return order[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first - ends + counts, counts)]
+        return order[_runs(starts, ids)[1]]
+
+    def words_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct words of each document of `ids` (as numbers into `words`), laid end to
+        end, and beside each the position in `ids` of the document it is a word of."""
+        owner, at = _runs(self.word_starts, np.asarray(ids))
+        return owner, self.word_ids[at]
 
     @cached_property
     def _pairs_by_document(self) -> tuple[np.ndarray, np.ndarray]:
@@ -221,3 +227,14 @@ class Columns:
         except ValueError as e:
             log.warning("%s: place facets and filters read every pair", e)
             return None
+
+
+def _runs(starts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs [starts[i], starts[i + 1]) of each i in `ids`, laid end to end: each position's
+    run number (its index in `ids`) and the positions."""
+    first = starts[ids]
+    counts = starts[ids + 1] - first
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    return (np.repeat(np.arange(len(ids)), counts),
+            np.arange(total) + np.repeat(first - ends + counts, counts))

@@ -12,7 +12,7 @@ is numpy over (paragraph, stem) pairs. Never imports search.service or search.we
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,27 +37,37 @@ class Word:
     score: float
 
 
-def significant_words(paragraphs: list[list[str]] | list[set[str]], stories: np.ndarray, reader,
-                      stems: WordStems, cache: PostingCache, archive_paragraphs: int,
-                      leave_out: frozenset[str], size: int) -> list[Word]:
-    """The `size` words of `paragraphs` (the sample: each paragraph's distinct lower-cased
-    words, from the index's `words` column or `WordStems.words` of its text; paragraphs of the
-    `stories` given alongside as numbers) most over-represented against the archive of
-    `archive_paragraphs` paragraphs, best first; stems in `leave_out` (the query's own words)
-    are skipped. Numbers and stop words are never words here."""
-    words = [w for found in paragraphs for w in found]
-    numbers = stems.numbers(words)
-    kept = np.flatnonzero(numbers >= 0)
+@dataclass(frozen=True)
+class Sample:
+    """The paragraphs a search's words are drawn from, as (paragraph, word) pairs of each
+    paragraph's distinct words: the paragraph's position in the sample, the word's stem number
+    (WordStems; negative for a word that never counts) and its spelling's number in
+    `spellings`. Arrays, so that counting is numpy's."""
+
+    paragraphs: int
+    owner: np.ndarray
+    stems: np.ndarray
+    spelling: np.ndarray
+    spellings: Sequence[str]
+
+
+def significant_words(sample: Sample, stories: np.ndarray, reader, stems: WordStems,
+                      cache: PostingCache, archive_paragraphs: int, leave_out: frozenset[str],
+                      size: int) -> list[Word]:
+    """The `size` words of the `sample` (its paragraphs of the `stories` given alongside as
+    numbers) most over-represented against the archive of `archive_paragraphs` paragraphs, best
+    first; stems in `leave_out` (the query's own words) are skipped. Numbers and stop words are
+    never words here."""
+    kept = np.flatnonzero(sample.stems >= 0)
     if not len(kept):
         return []
-    owner = np.repeat(np.arange(len(paragraphs)), [len(found) for found in paragraphs])[kept]
-    numbers, local = np.unique(numbers[kept], return_inverse=True)
+    owner = sample.owner[kept]
+    numbers, local = np.unique(sample.stems[kept], return_inverse=True)
     # Paragraphs and stories per stem, as (paragraph, stem) and (story, stem) tables: two forms
     # of a word in one paragraph (quota, quotas) count once.
-    counts = _pairs(owner, local, len(paragraphs), len(numbers))
+    counts = _pairs(owner, local, sample.paragraphs, len(numbers))
     _, story = np.unique(np.asarray(stories), return_inverse=True)
     told_by = _pairs(story[owner], local, int(story.max()) + 1, len(numbers))
-    sample = len(paragraphs)
     scored = []
     for i in np.flatnonzero(told_by >= MIN_STORIES):
         number, count = int(numbers[i]), int(counts[i])
@@ -65,12 +75,12 @@ def significant_words(paragraphs: list[list[str]] | list[set[str]], stories: np.
         if stem in leave_out:
             continue
         archive_count = max(stems.archive_count(reader, cache, number), count)
-        score = jlh(count, sample, archive_count, max(archive_paragraphs, archive_count))
+        score = jlh(count, sample.paragraphs, archive_count, max(archive_paragraphs, archive_count))
         if score > 0:
             scored.append((score, stem, count, archive_count, int(i)))
     scored.sort(key=lambda s: (-s[0], s[1]))
     scored = scored[:size]
-    shown = _commonest_spellings(words, kept, local, {s[4]: s[1] for s in scored})
+    shown = _commonest_spellings(sample, kept, local, {s[4]: s[1] for s in scored})
     return [Word(shown[stem], count, archive_count, score)
             for score, stem, count, archive_count, _ in scored]
 
@@ -94,16 +104,21 @@ def jlh(count: int, sample: int, archive_count: int, archive: int) -> float:
     return (foreground - background) * (foreground / background)
 
 
-def _commonest_spellings(words: list[str], kept: np.ndarray, local: np.ndarray,
+def _commonest_spellings(sample: Sample, kept: np.ndarray, local: np.ndarray,
                          wanted: dict[int, str]) -> dict[str, str]:
-    """Per wanted stem (by its number in `local`, the stem of each of the `kept` words), the
-    spelling most paragraphs of the sample use (the shorter one on a tie)."""
+    """Per wanted stem (by its number in `local`, the stem of each of the sample's `kept`
+    pairs), the spelling most paragraphs of the sample use (the shorter one on a tie)."""
+    if not wanted:
+        return {}
     is_wanted = np.zeros(int(local.max()) + 1, dtype=bool)
     is_wanted[list(wanted)] = True
     chosen = np.flatnonzero(is_wanted[local])
-    spellings = Counter((wanted[int(local[i])], words[kept[i]]) for i in chosen)
+    width = len(sample.spellings)
+    pairs, counts = np.unique(local[chosen].astype(np.int64) * width + sample.spelling[kept[chosen]],
+                              return_counts=True)
     best: dict[str, tuple[int, int, str]] = {}
-    for (stem, word), n in spellings.items():
+    for pair, n in zip(pairs.tolist(), counts.tolist()):
+        stem, word = wanted[pair // width], sample.spellings[pair % width]
         key = (n, -len(word), word)
         if stem not in best or key > best[stem]:
             best[stem] = key

@@ -75,11 +75,10 @@ class Vocabulary:
             found = sorted(found)[:limit]
         return [w for _, w in found]
 
-    def load(self, reader, fieldname: str) -> list[str]:
+    def load(self, reader, fieldname: str) -> None:
         """Read the field's terms now: the thread that opens a generation pays (0.3 s for the
-        49,000 spelling words at 4x the archive), not the first query that misspells a word.
-        Returns them, in term order."""
-        return self._words(reader, fieldname).words
+        49,000 spelling words at 4x the archive), not the first query that misspells a word."""
+        self._words(reader, fieldname)
 
     def _words(self, reader, fieldname: str) -> _Words:
         with self._lock:

@@ -100,12 +100,6 @@ class WordStems:
             numbers[unknown] = [self._numbers[words[i]] for i in unknown]
         return numbers
 
-    def words(self, text: str) -> set[str]:
-        """The distinct words of `text`, lower-cased, as the index's tokenizer finds them."""
-        text = text.lower()
-        token = self.analysis.ascii_token if text.isascii() else self.analysis.token
-        return set(token.findall(text))
-
     def spans(self, text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         """Character offsets of the words of `text` whose analysed form is one of `terms` (the
         query's stems: "shelling" marks "shelled", both "shell"), exactly the tokens the

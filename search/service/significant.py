@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from search.engine.significant import significant_words
+from search.engine.significant import Sample, significant_words
 from search.errors import QueryError
 from search.service.facade import SearchService, engine_request
 from search.service.params import RawParams, parse_params
@@ -46,21 +46,19 @@ def significant(service: SearchService, params: RawParams, size: int = WORDS,
         outcome = gen.search(request, service.settings.query_time_limit,
                              served.directory.ids_for)
         docnums = outcome.match.ids[outcome.order[:sample]]
-        # The words column (a generation built before it: the stored text, tokenised here).
-        paragraphs = gen.paragraph_words(docnums)
-        if paragraphs is None:
-            paragraphs = [gen.word_stems.words(fields.get("text", ""))
-                          for fields in gen.stored_fields(docnums)]
+        owner, word_ids = gen.columns.words_of(docnums)
+        drawn = Sample(len(docnums), owner, gen.word_stem_numbers[word_ids], word_ids,
+                       gen.columns.words)
         archive = int(gen.columns.alive.sum())
         with gen.searcher() as searcher:
-            words = significant_words(paragraphs, gen.columns.article[docnums], searcher.reader(),
+            words = significant_words(drawn, gen.columns.article[docnums], searcher.reader(),
                                       gen.word_stems, gen.cache, archive, outcome.highlight,
                                       size)
     return {
         "query": p.echo(place_ids),
         "total": outcome.total,
-        "sample": {"paragraphs": len(paragraphs), "of": outcome.total,
-                   "whole": len(paragraphs) == outcome.total, "order": "relevance"},
+        "sample": {"paragraphs": len(docnums), "of": outcome.total,
+                   "whole": len(docnums) == outcome.total, "order": "relevance"},
         "archive_paragraphs": archive,
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "timed_out": outcome.timed_out,

@@ -1,14 +1,20 @@
 """The column files a build writes into its generation: memory-mapped by the read side, equal to
-the columns computed from the Whoosh index, and computed afresh for a generation without them."""
+the columns computed from the Whoosh index, computed afresh for a generation without them, and
+rebuilt by the next reindex when they are of an older format."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 from whoosh import index as whoosh_index
 
+from index.build import reindex
+from index.settings import Settings
 from index.store import columns as stored
-from index.store.schema import SKETCH, build_schema
+from index.store.generations import (CHECKSUMS, MANIFEST, check_generation, file_checksums,
+                                     read_manifest, serving_generation)
+from index.store.schema import SKETCH, WORDS, build_schema
 from search.engine.doc_values import Columns
 from search_corpus import built_index
 
@@ -43,6 +49,17 @@ def test_a_build_writes_column_files_that_map_back_to_the_computed_columns(tmp_p
     assert mapped.doc_count == 10 and mapped.place_ids
 
 
+def test_each_paragraphs_word_numbers_spell_its_words_column(tmp_path):
+    gen_dir = built_index(tmp_path) / "gen-1"
+    with whoosh_index.open_dir(str(gen_dir)).reader() as reader:
+        column = reader.column_reader(WORDS)
+        expected = [column[d].decode("utf-8").split() for d in range(reader.doc_count_all())]
+    mapped, _ = both(gen_dir)
+    owner, ids = mapped.words_of(np.arange(mapped.doc_count))
+    assert mapped_file(mapped.word_ids) and len(ids) == sum(map(len, expected)) > 0
+    assert [[mapped.words[i] for i in ids[owner == d]] for d in range(mapped.doc_count)] == expected
+
+
 def test_a_generation_without_column_files_computes_them(tmp_path):
     gen_dir = built_index(tmp_path) / "gen-1"
     (gen_dir / stored.META).unlink()
@@ -63,3 +80,19 @@ def test_a_generation_built_before_copies_has_every_paragraph_its_own_group(tmp_
         columns = Columns.computed(reader)
     assert columns.copy_key.tolist() == [0, 1, 2] and len(columns.copy_members) == 0
     assert columns.article_key.tolist() == [0, 1, 2]
+
+
+def test_a_generation_with_column_files_of_an_older_format_is_rebuilt_when_needed(tmp_path):
+    index_dir = built_index(tmp_path)
+    gen = index_dir / "gen-1"
+    meta = json.loads((gen / stored.META).read_text())
+    (gen / stored.META).write_text(json.dumps({**meta, "format": stored.FORMAT - 1}))
+    manifest = read_manifest(gen)  # as the older build recorded its files: intact, not damaged
+    (gen / MANIFEST).write_text(json.dumps({**manifest, CHECKSUMS: file_checksums(gen)}))
+    assert check_generation(gen) is None and not stored.current(gen)
+    report = reindex(Settings.from_env({}, index_dir=index_dir, sources=(tmp_path / "archive",),
+                                       workers=1), if_needed=True)
+    assert not report.up_to_date and serving_generation(index_dir).name == "gen-2"
+    assert stored.current(index_dir / "gen-2") and both(index_dir / "gen-2")[0].doc_count == 10
+    assert reindex(Settings.from_env({}, index_dir=index_dir, sources=(tmp_path / "archive",),
+                                     workers=1), if_needed=True).up_to_date

@@ -27,7 +27,8 @@ def columns() -> Columns:
                    month=np.zeros(DOCS, np.int32), lengths={}, average_lengths={}, place_ids=ids,
                    place_index={p: i for i, p in enumerate(ids)}, place_owner=owners[by_place],
                    place_entry=entries[by_place], article=article, copy_key=every,
-                   copy_members=np.zeros(0, np.int32), article_key=np.arange(ARTICLES, dtype=np.int32))
+                   copy_members=np.zeros(0, np.int32), article_key=np.arange(ARTICLES, dtype=np.int32),
+                   word_ids=np.zeros(0, np.int32), word_starts=np.zeros(DOCS + 1, np.int64), words=[])
 
 
 def looped(columns: Columns, matched: np.ndarray) -> list[int]:
