@@ -33,8 +33,15 @@ def hit_copies(gen, docnums: Sequence[int], by_article: bool) -> list[dict]:
     MAX_LISTED), `copy_count` (all of them) and `copy_stories` (the listed ones' titles, dates
     and links, for the page)."""
     columns = gen.columns
+    # Most hits have no copy at all: their groups have one member (one look-up for them all).
+    alone = columns.copy_counts(np.asarray(docnums, dtype=np.int64), False) == 0
+    if by_article:
+        alone &= columns.copy_counts(np.asarray(docnums, dtype=np.int64), True) == 0
     found = []
-    for docnum in docnums:
+    for docnum, single in zip(docnums, alone.tolist()):
+        if single:
+            found.append([])
+            continue
         if by_article:
             others = np.array([columns.first_document(a) for a in _other_articles(columns, docnum)],
                               dtype=np.int64)

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 OUTLINES_PATH = Path(__file__).with_name("map_outlines.json")
+# SVG path data as the outlines hold it: commands, numbers, spaces and commas, nothing to escape.
+_PATH_DATA = re.compile(r"[MmLlHhVvZzCcSsQqTtAa0-9.,\-+eE ]*")
 # Shade classes map-shade-1 … map-shade-5 in static/style.css (no inline styles: the CSP).
 SHADES = 5
 # The map zooms in when the results' places fit in this share of the world's width and of its
@@ -67,10 +71,22 @@ class Outlines:
 
     @classmethod
     def load(cls, path: Path = OUTLINES_PATH) -> "Outlines":
+        """The outlines file; a path that is not plain SVG path data is refused, so templates
+        may write paths unescaped."""
         data = json.loads(path.read_text(encoding="utf-8"))
         countries = {c["code"]: Outline(c["code"], c["d"], tuple(c["main"]),
                                         tuple(c["bounds"])) for c in data["countries"]}
+        for outline in countries.values():
+            if not _PATH_DATA.fullmatch(outline.d):
+                raise ValueError(f"{path}: the outline of {outline.code} is not SVG path data")
         return cls(data["width"], data["height"], data["scale"], data["x0"], data["y0"], countries)
+
+    @cached_property
+    def land(self) -> dict[str, dict]:
+        """Each country's shape when the search does not shade it (the same for every map:
+        made once, read by every page)."""
+        return {code: {"d": o.d, "cls": "map-land", "href": None, "text": None}
+                for code, o in self.countries.items()}
 
     def point(self, lat: float, lon: float) -> tuple[float, float]:
         x, y = equal_earth(lat, lon)
@@ -107,12 +123,13 @@ def world_map(outlines: Outlines, countries: list[dict], places: list[dict],
 
     links = {row["id"]: link(row) for row in [*countries, *others]}   # one link per place
     shapes = []
+    zoomed = view[2] < outlines.width
     for code, outline in outlines.countries.items():
-        if not _overlaps(outline.bounds, view):
+        if zoomed and not _overlaps(outline.bounds, view):
             continue
         row = shaded.get(code)
         if row is None:
-            shapes.append({"d": outline.d, "cls": "map-land", "href": None, "text": None})
+            shapes.append(outlines.land[code])
         else:
             found = links[code]
             shapes.append({**found, "d": outline.d,
@@ -130,7 +147,7 @@ def world_map(outlines: Outlines, countries: list[dict], places: list[dict],
     points.sort(key=lambda p: -p["r"])
     rows = [{**links[row["id"]], "kind": "Country"} for row in countries] \
         + [{**links[row["id"]], "kind": "Place"} for row in others]
-    return {"view": " ".join(f"{v:g}" for v in view), "zoomed": view[2] < outlines.width,
+    return {"view": " ".join(f"{v:g}" for v in view), "zoomed": zoomed,
             "shapes": shapes, "points": points, "legend": scale.legend(unit),
             "has_points": bool(pointed), "unit": unit,
             "rows": sorted(rows, key=lambda r: -r["count"])}

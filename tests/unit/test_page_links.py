@@ -1,5 +1,6 @@
 """The page's links: `_href`'s own encoding of parameters (a shortcut for plain words and dates)
-writes exactly what urllib's urlencode writes, for any text."""
+writes exactly what urllib's urlencode writes, for any text; a link applies its changes to the
+page's parameters, in their order, without the page number or the facets."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -17,3 +18,19 @@ values = st.lists(st.text(max_size=12), min_size=1, max_size=2)
 def test_links_encode_every_value_as_urlencode_does(state):
     expected = [(name, value) for name in ORDER if name in state for value in state[name]]
     assert _href(state, {}) == "/?" + urlencode(expected)
+
+
+NAMES = st.sampled_from([*ORDER, "facets", "zeta", "alpha"])
+
+
+@given(st.dictionaries(NAMES, values), st.dictionaries(NAMES, st.one_of(st.none(), values)))
+def test_a_link_applies_its_changes_keeps_the_rest_and_leaves_paging_and_facets_out(state, changes):
+    kept = {name: v for name, v in state.items() if name not in ("page", "facets")}
+    for name, v in changes.items():
+        if v:
+            kept[name] = v
+        else:
+            kept.pop(name, None)
+    names = [n for n in ORDER if n in kept] + sorted(n for n in kept if n not in ORDER)
+    expected = urlencode([(name, value) for name in names for value in kept[name]])
+    assert _href(state, changes) == ("/?" + expected if expected else "/")

