@@ -77,6 +77,12 @@ class Columns:
             word_ids=arrays["word_ids"], word_starts=arrays["word_starts"], words=list(meta["words"]),
         )
 
+    @cached_property
+    def alive_count(self) -> int:
+        """The paragraphs not deleted: the archive's size, as significant words and the status
+        count it."""
+        return int(np.count_nonzero(self.alive))
+
     def date_mask(self, first: dt.date | None, last: dt.date | None) -> np.ndarray | None:
         """Documents dated within [first, last]; undated documents never match a date filter."""
         if first is None and last is None:

@@ -68,16 +68,14 @@ def significant_words(sample: Sample, stories: np.ndarray, reader, stems: WordSt
     counts = _pairs(owner, local, sample.paragraphs, len(numbers))
     _, story = np.unique(np.asarray(stories), return_inverse=True)
     told_by = _pairs(story[owner], local, int(story.max()) + 1, len(numbers))
-    scored = []
-    for i in np.flatnonzero(told_by >= MIN_STORIES):
-        number, count = int(numbers[i]), int(counts[i])
-        stem = stems.stem(number)
-        if stem in leave_out:
-            continue
-        archive_count = max(stems.archive_count(reader, cache, number), count)
-        score = jlh(count, sample.paragraphs, archive_count, max(archive_paragraphs, archive_count))
-        if score > 0:
-            scored.append((score, stem, count, archive_count, int(i)))
+    candidates = np.flatnonzero(told_by >= MIN_STORIES)
+    count = counts[candidates]
+    archive_count = np.maximum(count, [stems.archive_count(reader, cache, int(n))
+                                       for n in numbers[candidates].tolist()])
+    scores = jlh(count, sample.paragraphs, archive_count, np.maximum(archive_paragraphs, archive_count))
+    scored = [(float(scores[j]), stems.stem(int(numbers[i])), int(count[j]), int(archive_count[j]), int(i))
+              for j, i in enumerate(candidates.tolist()) if scores[j] > 0]
+    scored = [s for s in scored if s[1] not in leave_out]
     scored.sort(key=lambda s: (-s[0], s[1]))
     scored = scored[:size]
     shown = _commonest_spellings(sample, kept, local, {s[4]: s[1] for s in scored})
@@ -92,16 +90,17 @@ def _pairs(rows: np.ndarray, stems: np.ndarray, row_count: int, stem_count: int)
     return np.count_nonzero(held, axis=0)
 
 
-def jlh(count: int, sample: int, archive_count: int, archive: int) -> float:
-    """JLH: how much more often the sample holds a word than the archive does, times how often
-    it does, as absolute and relative change multiplied ((fg - bg) * fg / bg); 0 when the word
-    is not over-represented."""
-    if not (count and sample and archive_count and archive):
-        return 0.0
-    foreground, background = count / sample, archive_count / archive
-    if foreground <= background:
-        return 0.0
-    return (foreground - background) * (foreground / background)
+def jlh(count: np.ndarray, sample: int, archive_count: np.ndarray, archive: np.ndarray) -> np.ndarray:
+    """JLH per word: how much more often the sample holds it than the archive does, times how
+    often it does, as absolute and relative change multiplied ((fg - bg) * fg / bg); 0 when the
+    word is not over-represented (or a count is 0)."""
+    count, archive_count, archive = (np.asarray(a, dtype=np.float64) for a in (count, archive_count, archive))
+    foreground = count / sample if sample else np.zeros_like(count)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        background = archive_count / archive
+        score = (foreground - background) * (foreground / background)
+    over = (count > 0) & (archive_count > 0) & (archive > 0) & (foreground > background)
+    return np.where(over, score, 0.0)
 
 
 def _commonest_spellings(sample: Sample, kept: np.ndarray, local: np.ndarray,

@@ -158,7 +158,7 @@ class SearchService:
         can act on (no file names: anyone may ask; the log names the file)."""
         with self.using() as served:
             manifest = served.gen.manifest
-            paragraphs = int(served.gen.columns.alive.sum())
+            paragraphs = served.gen.columns.alive_count
         refused = self._switcher.refused
         return {
             "generation": manifest.get("generation"),

@@ -49,7 +49,7 @@ def significant(service: SearchService, params: RawParams, size: int = WORDS,
         owner, word_ids = gen.columns.words_of(docnums)
         drawn = Sample(len(docnums), owner, gen.word_stem_numbers[word_ids], word_ids,
                        gen.columns.words)
-        archive = int(gen.columns.alive.sum())
+        archive = gen.columns.alive_count
         with gen.searcher() as searcher:
             words = significant_words(drawn, gen.columns.article[docnums], searcher.reader(),
                                       gen.word_stems, gen.cache, archive, outcome.highlight,
