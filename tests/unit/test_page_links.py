@@ -1,6 +1,7 @@
 """The page's links: `_href`'s own encoding of parameters (a shortcut for plain words and dates)
 writes exactly what urllib's urlencode writes, for any text; a link applies its changes to the
-page's parameters, in their order, without the page number or the facets."""
+page's parameters, in their order, without the page number or the facets; the links that add
+one place to a state are the links with that change."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -8,7 +9,7 @@ from urllib.parse import urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.web.page import ORDER, _href
+from search.web.page import ORDER, _href, _Links
 
 values = st.lists(st.text(max_size=12), min_size=1, max_size=2)
 
@@ -34,3 +35,9 @@ def test_a_link_applies_its_changes_keeps_the_rest_and_leaves_paging_and_facets_
     names = [n for n in ORDER if n in kept] + sorted(n for n in kept if n not in ORDER)
     expected = urlencode([(name, value) for name in names for value in kept[name]])
     assert _href(state, changes) == ("/?" + expected if expected else "/")
+
+
+@given(st.dictionaries(NAMES, values), st.text(max_size=12))
+def test_a_link_adding_a_place_is_the_link_with_the_place_added(state, place):
+    expected = _href(state, {"place": state.get("place", []) + [place]})
+    assert _Links(state).adding("place")(place) == expected
