@@ -107,21 +107,31 @@ class WordStems:
         wanted = set(terms)
         if not wanted or not text:
             return []
-        if text.isascii():  # lower-casing keeps every offset
-            found = [(m.start(), m.end()) for m in self.analysis.ascii_token.finditer(text)]
-            lowered = text.lower()
-            words = [lowered[s:e] for s, e in found]
+        ascii_text = text.isascii()  # then lower-casing keeps every offset
+        if ascii_text:
+            token = self.analysis.ascii_token
+            words = token.findall(text.lower())
         else:
-            found = [(m.start(), m.end()) for m in self.analysis.token.finditer(text)]
+            token = self.analysis.token
+            found = [m.span() for m in token.finditer(text)]
             words = [text[s:e].lower() for s, e in found]
-        numbers = self.numbers(words)  # learns the text's new words, and so the terms' stems
+        known = self._numbers.get
+        numbers = [known(word) for word in words]
+        if None in numbers:  # learns the text's new words, and so the terms' stems
+            self._learn({word for word, number in zip(words, numbers) if number is None})
+            numbers = [known(word) for word in words]
         marked = {n for n in map(self._stem_numbers.get, wanted) if n is not None}
         # A term without a letter (a number, "1987") is a word the numbers leave out; the
         # stemmer leaves such a word as it is.
         plain = {t for t in wanted if not _LETTER.search(t)}
-        return [span for span, word, number in zip(found, words, numbers.tolist())
+        hits = [i for i, (word, number) in enumerate(zip(words, numbers))
                 if number in marked
                 or (plain and number == _DROPPED and word.translate(self.analysis.folding) in plain)]
+        if not hits:
+            return []
+        if ascii_text:  # the offsets, only for a text with a match
+            found = [m.span() for m in token.finditer(text)]
+        return [found[i] for i in hits]
 
     def stem(self, number: int) -> str:
         return self._stems[number]
