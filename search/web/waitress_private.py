@@ -348,11 +348,15 @@ class Listener(TcpWSGIServer):
         return len(self.active_channels)
 
     def close_everything(self, wait_seconds: float) -> None:
-        """Close every socket, then give the request threads `wait_seconds` to finish."""
+        """Close every connection, give the request threads `wait_seconds` to finish, then
+        close the loop's trigger: a thread ending its answer pulls the trigger (waitress wakes
+        the loop so), and a trigger closed before it raised EBADF in that thread."""
         self.stop_listening()
         self._closed = True
-        wasyncore.close_all(self.socket_map, ignore_all=True)
+        wasyncore.close_all({fd: d for fd, d in self.socket_map.items() if d is not self.trigger},
+                            ignore_all=True)
         self.task_dispatcher.shutdown(cancel_pending=True, timeout=wait_seconds)
+        wasyncore.close_all(self.socket_map, ignore_all=True)
         if self._spare_fd is not None:
             os.close(self._spare_fd)
             self._spare_fd = None
