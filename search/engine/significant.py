@@ -2,11 +2,11 @@
 does, scored by JLH (Elasticsearch's `significant_text` default), and shown as readers write
 them rather than as the index's stems.
 
-Counts words in the paragraphs' stored text, and the archive's paragraphs holding each word from
-the index (a common word's count is two numbers of the memory-mapped posting store, a rarer
-word's is its document frequency). Tokenizes, folds, drops stop words and stems as the opened
-index's analyzer does, with its own settings, so a word is counted as a search finds it
-(`quotas` and `quota` are one word). What does not depend on the search (each word's stem, each
+Counts the words of the sample's paragraphs (each paragraph's distinct words, as numbers from
+the generation's column files), and the archive's paragraphs holding each word from the index (a
+common word's count is two numbers of the memory-mapped posting store, a rarer word's is its
+document frequency). Words are stemmed as the opened index's analyzer stems them, so a word is
+counted as a search finds it (`quotas` and `quota` are one word). What does not depend on the search (each word's stem, each
 stem's archive count) is learned once per generation (search.engine.word_stems); the counting
 is numpy over (paragraph, stem) pairs. Never imports search.service or search.web.
 """

@@ -34,9 +34,10 @@ def hit_copies(gen, docnums: Sequence[int], by_article: bool) -> list[dict]:
     and links, for the page)."""
     columns = gen.columns
     # Most hits have no copy at all: their groups have one member (one look-up for them all).
-    alone = columns.copy_counts(np.asarray(docnums, dtype=np.int64), False) == 0
+    numbers = np.asarray(docnums, dtype=np.int64)
+    alone = columns.copy_counts(numbers, False) == 0
     if by_article:
-        alone &= columns.copy_counts(np.asarray(docnums, dtype=np.int64), True) == 0
+        alone &= columns.copy_counts(numbers, True) == 0
     found = []
     for docnum, single in zip(docnums, alone.tolist()):
         if single:
