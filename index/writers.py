@@ -16,7 +16,7 @@ from index.lock import bind_child_to_build
 from index.model import Article
 from index.places import Gazetteer
 from index.store.schema import SOURCE
-from index.store.whoosh_private import ItemJobWriter
+from index.store.whoosh_private import ItemJobWriter, term_pool_writer
 
 
 class ArticleWriter:
@@ -25,7 +25,7 @@ class ArticleWriter:
     def __init__(self, ix, gazetteer: Gazetteer, limitmb: int):
         # Separate segment files, not one compound file: the read side maps them, shared
         # (index/store/whoosh_private.MappedStorage).
-        self._writer = ix.writer(limitmb=limitmb, compound=False)
+        self._writer = term_pool_writer(ix, limitmb, compound=False)
         self._gazetteer = gazetteer
 
     def add_article(self, article: Article) -> None:

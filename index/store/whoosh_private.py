@@ -1,9 +1,10 @@
 """The one module that uses Whoosh's private API; whoosh3 is pinned to one exact version for it.
 
-Four things the public API does too slowly or not at all: reading a term's posting blocks whole
+Five things the public API does too slowly or not at all: reading a term's posting blocks whole
 (the matcher API costs a Python call per posting), re-reading one block to gather positions,
 MpWriter's job-file protocol, so that sub-writers can annotate articles instead of receiving
-finished documents, and opening an index's files as shared memory maps (whoosh3 copies every
+finished documents, a writer's posting pool that groups postings by term instead of sorting
+every one of them, and opening an index's files as shared memory maps (whoosh3 copies every
 file of a compound segment into each searcher's own memory). `tests/unit/test_whoosh_private.py`
 checks each against the public API on a real index; `tests/unit/test_imports.py` fails when a
 private name of a third party is used anywhere else.
@@ -25,6 +26,7 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
+from whoosh.writing import PostingPool, SegmentWriter
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
@@ -151,6 +153,78 @@ def create_mapped_index(path, schema):
     return MappedStorage(path, readonly=False).create_index(schema)
 
 
+# What TermPool counts for each posting it holds (its tuple, document number, weight and list
+# slot; the value's bytes are added) and for each new term (its dict entry and list; the
+# term's bytes are added), near what `sys.getsizeof` gives for them.
+_POSTING_BYTES = 150
+_TERM_BYTES = 200
+
+
+class TermPool:
+    """A segment writer's posting pool that keeps each term's postings together as they arrive.
+
+    Whoosh's PostingPool sorts every posting (field, term, document, weight, value) as one
+    tuple and, past its memory limit, writes the sorted runs to temporary files with marshal and
+    merges them back through a heap: a quarter of a build's processor time on the Reuters files.
+    A writer numbers documents in the order it adds them (new documents, then the segments a
+    merge reads, each renumbered in order), so each term's postings arrive already in order of
+    document: grouped by term, only the terms need sorting, tens of thousands instead of
+    millions of postings. Past `limitmb` the pool still writes its postings to a run file, in
+    order, and merges the runs at the end as Whoosh's does, so its memory stays bounded."""
+
+    def __init__(self, writer: SegmentWriter, limitmb: int):
+        # Whoosh's pool writes and merges the runs, in the writer's temporary storage.
+        self._runs = PostingPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
+        self._fields: dict[str, dict[bytes, list]] = {}
+        self._size = 0
+        self._limit = limitmb * 1024 * 1024
+        self.fieldnames: set[str] = set()  # what MpWriter reads of a sub-writer's pool
+
+    def add(self, item) -> None:
+        terms = self._fields.get(item[0])
+        if terms is None:
+            terms = self._fields[item[0]] = {}
+            self.fieldnames.add(item[0])
+        postings = terms.get(item[1])
+        if postings is None:
+            postings = terms[item[1]] = []
+            self._size += _TERM_BYTES + len(item[1])
+        postings.append(item)
+        self._size += _POSTING_BYTES + len(item[4] or b"")
+        if self._size > self._limit:
+            self._write_run()
+
+    def iter_postings(self):
+        """Every posting in (field, term, document) order, as Whoosh's field writer takes them."""
+        if not self._runs.runs:
+            return self._in_order()
+        self._write_run()
+        return self._runs.items()  # Whoosh's merge of the runs (a few files open at a time)
+
+    def cleanup(self) -> None:
+        self._runs.cleanup()
+
+    def _in_order(self):
+        fields, self._fields, self._size = self._fields, {}, 0
+        for fieldname in sorted(fields):
+            terms = fields.pop(fieldname)
+            for term in sorted(terms):
+                yield from terms.pop(term)
+
+    def _write_run(self) -> None:
+        if self._fields:
+            path, f = self._runs._new_run()
+            self._runs._write_run(f, self._in_order())
+            self._runs._add_run(path)
+
+
+def term_pool_writer(ix, limitmb: int, **kwargs) -> SegmentWriter:
+    """Whoosh's SegmentWriter for `ix` (kwargs as `ix.writer` takes them) with a TermPool."""
+    writer = SegmentWriter(ix, limitmb=limitmb, **kwargs)
+    writer.pool = TermPool(writer, limitmb)
+    return writer
+
+
 class ItemJobWriter(MpWriter):
     """Whoosh's MpWriter whose job files carry items of ours, each turned into documents by
     `item_documents` inside the sub-writer processes (so both cores share that work, not only
@@ -167,6 +241,7 @@ class ItemJobWriter(MpWriter):
         # compound=False: separate segment files, which MappedStorage shares between readers.
         super().__init__(ix, procs=procs, multisegment=True, limitmb=limitmb, batchsize=64,
                          compound=False)
+        self.pool = TermPool(self, limitmb)  # this writer's own: a merge of older segments
         self._item_documents = item_documents
         self._on_start = on_start
 
@@ -246,12 +321,30 @@ class _ItemSubWriter(SubWriterTask):
     def run(self):
         self.on_start(self.parent_pid)
         try:
-            super().run()
+            self._write_segment()
         except OSError as err:
             # One line, not a traceback: the parent turns the errno into the operator's message.
             # A sub-writer that hits an OSError exits with its errno (1..133); anything else
             # exits 1 after multiprocessing prints the traceback (a bug).
             sys.exit(err.errno if err.errno and 1 < err.errno < 256 else 1)
+
+    def _write_segment(self) -> None:
+        """SubWriterTask.run for a writer with `multisegment` (each sub-writer finishes a segment
+        of its own), with a TermPool: add the documents of each job file until the parent
+        sends None, then finish the segment and hand it back."""
+        writer = self.writer = SegmentWriter(self.storage.open_index(self.indexname), _lk=False,
+                                             **self.kwargs)
+        writer.pool = TermPool(writer, self.kwargs["limitmb"])
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        fieldnames = writer.pool.fieldnames
+        self.resultqueue.put((None, fieldnames, writer._finalize_segment()), timeout=5)
 
     def _process_file(self, filename, doc_count):
         tempstorage = self.writer.temp_storage()
