@@ -28,7 +28,10 @@ EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 # Bumped when a file's meaning changes; a store whose stamp differs is not read.
-STORE_FORMAT = 2
+# 3: where each word's positions start (`term_positions`), not each posting's: a posting's
+#    positions are as many as its term frequency, so the store derives the rest (a quarter of
+#    the store's bytes).
+STORE_FORMAT = 3
 STORE_META = "postings.json"
 # The fields queries score; the store holds their words found in at least STORE_MIN_DF
 # paragraphs (a full posting block or more). A rarer word is one block, read in microseconds;
@@ -38,10 +41,11 @@ STORE_FIELDS = (TEXT, TITLE)
 STORE_MIN_DF = 128
 # Per field: the postings end to end, where each word's start (one more entry than words), its
 # blocks end to end and where each word's blocks start, and the positions of every posting end
-# to end with where each posting's start (one more entry than postings); the dtype each is written in.
+# to end with where each word's start (one more entry than words; a posting's positions are tf
+# of them, in posting order); the dtype each is written in.
 STORE_DTYPES = {"ids": np.int32, "tf": np.float32, "starts": np.int64, "block_segment": np.int16,
                 "block_offset": np.int64, "block_last": np.int32, "block_starts": np.int64,
-                "positions": np.int32, "position_starts": np.int64}
+                "positions": np.int32, "term_positions": np.int64}
 STORE_ARRAYS = tuple(STORE_DTYPES)
 # Documents whose positions are read between two checks of the deadline (public path).
 POSITION_STRIDE = 256
@@ -277,8 +281,13 @@ class PostingStore:
         first, last = arrays["block_starts"][i:i + 2]
         blocks = Blocks(arrays["block_segment"][first:last], arrays["block_offset"][first:last],
                         arrays["block_last"][first:last])
-        positions = Positions(arrays["position_starts"][start:end + 1], arrays["positions"])
-        return Postings(arrays["ids"][start:end], arrays["tf"][start:end], blocks, positions)
+        tf = arrays["tf"][start:end]
+        position_starts = np.empty(len(tf) + 1, dtype=np.int64)
+        position_starts[0] = arrays["term_positions"][i]
+        np.cumsum(tf.astype(np.int64), out=position_starts[1:])
+        position_starts[1:] += position_starts[0]
+        positions = Positions(position_starts, arrays["positions"])
+        return Postings(arrays["ids"][start:end], tf, blocks, positions)
 
     def document_count(self, fieldname: str, text: str) -> int | None:
         """How many paragraphs hold the stored word, or None when the store does not hold it:
@@ -328,6 +337,7 @@ def _write_field_store(reader, fieldname: str, min_df: int, gen_dir: Path) -> li
     terms: list[str] = []
     arrays["starts"].append([0])
     arrays["block_starts"].append([0])
+    arrays["term_positions"].append([0])
     try:
         for text in reader.lexicon(fieldname):
             if reader.doc_frequency(fieldname, text) < min_df:
@@ -335,8 +345,9 @@ def _write_field_store(reader, fieldname: str, min_df: int, gen_dir: Path) -> li
             postings = read_postings(reader, fieldname, text, with_positions=True)
             if postings.blocks is None or postings.positions is None or not len(postings.ids):
                 continue
+            if not np.array_equal(np.diff(postings.positions.starts), postings.tf):
+                continue  # weights that are not position counts (a boost): read from the index
             terms.append(term_text(text))
-            arrays["position_starts"].append(postings.positions.starts[:-1] + arrays["positions"].length)
             for name, values in (("ids", postings.ids), ("tf", postings.tf),
                                  ("block_segment", postings.blocks.segment),
                                  ("block_offset", postings.blocks.offset),
@@ -345,7 +356,7 @@ def _write_field_store(reader, fieldname: str, min_df: int, gen_dir: Path) -> li
                 arrays[name].append(values)
             arrays["starts"].append([arrays["ids"].length])
             arrays["block_starts"].append([arrays["block_last"].length])
-        arrays["position_starts"].append([arrays["positions"].length])
+            arrays["term_positions"].append([arrays["positions"].length])
         for array in arrays.values():
             array.finish()
     finally:

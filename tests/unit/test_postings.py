@@ -50,7 +50,7 @@ def gen_dir(tmp_path_factory):
     writer = whoosh_index.open_dir(str(gen_dir)).writer()
     for article in _articles("b", 300, 3):
         for n, text in enumerate(article["paragraphs"]):
-            writer.add_document(id=f"{article['id']}:{n}", article_id=article["id"], para=n,
+            writer.add_document(article_id=article["id"], para=n,
                                 title=article["title"], text=text, place_ids="BR", day=737791 + n)
     for i in range(0, 400, 3):
         writer.delete_by_term("article_id", f"a-{i}")
@@ -230,6 +230,7 @@ def test_the_store_is_written_whole_with_no_side_files_left(tmp_path_factory, ge
         ids = np.load(folder / store_file(fieldname, "ids"), mmap_mode="r")
         starts = np.load(folder / store_file(fieldname, "starts"))
         positions = np.load(folder / store_file(fieldname, "positions"), mmap_mode="r")
-        position_starts = np.load(folder / store_file(fieldname, "position_starts"))
+        tf = np.load(folder / store_file(fieldname, "tf"), mmap_mode="r")
+        term_positions = np.load(folder / store_file(fieldname, "term_positions"))
         assert ids.dtype == np.int32 and starts[0] == 0 and starts[-1] == len(ids) > 0
-        assert position_starts[-1] == len(positions) and len(position_starts) == len(ids) + 1
+        assert len(term_positions) == len(starts) and term_positions[-1] == len(positions) == tf.sum()
