@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -46,9 +48,8 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def load_paragraphs(gen: Generation) -> list[dict]:
-    alive = gen.columns.alive
-    with gen.searcher() as searcher:
-        return [dict(searcher.stored_fields(d), docnum=d) for d in range(len(alive)) if alive[d]]
+    alive = [int(d) for d in np.flatnonzero(gen.columns.alive)]
+    return [dict(record, docnum=d) for d, record in zip(alive, gen.stored_fields(alive))]
 
 
 def common_queries(paragraphs: list[dict], analyzer, n: int = 100, seed: int = 42) -> list[dict]:

@@ -13,7 +13,7 @@ from index.model import Article
 from index.places import Gazetteer, Place
 from index.shingles import sketches
 from index.words import tokens
-from index.store.schema import (ARTICLE_ID, AUTHOR, DATE, DATELINE, DAY, DISPLAY_TITLE, ID, MENTIONED,
+from index.store.schema import (ARTICLE_ID, AUTHOR, DATE, DATELINE, DAY, DISPLAY_TITLE, MENTIONED,
                                 MENTIONS_JSON, PARA, PLACES, PLACES_JSON, PLACE_IDS, SKETCH, SOURCE,
                                 TEXT, TITLE, URL, WORDS, stop_words)
 
@@ -29,12 +29,9 @@ _ABBREVIATIONS = frozenset(
     "aug sep sept oct nov dec".split())
 
 
-def paragraph_id(article_id: str, para: int) -> str:
-    return f"{article_id}:{para}"
-
-
 def article_documents(article: Article, gazetteer: Gazetteer) -> list[dict]:
-    """Annotate `article` with places and mentioned dates; one document per paragraph."""
+    """Annotate `article` with places and mentioned dates; one document per paragraph, the
+    first also storing what is the article's (index/store/schema.py: the stored record)."""
     found = gazetteer.find_in_article(article)
     docs = []
     for n, text in enumerate(article.paragraphs):
@@ -43,13 +40,24 @@ def article_documents(article: Article, gazetteer: Gazetteer) -> list[dict]:
             places = _unique_places([*places, found.dateline])
         mentions = extract_mentioned_dates(text, article.date)
         docs.append(_document(article, n, text, places, mentions))
-    shown = display_title(article)
+    if docs:
+        docs[0].update(_article_record(article))
     words = [tokens(text) for text in article.paragraphs]  # once, for the sketch and the column
     for doc, found, sketch in zip(docs, words, sketches(words)):
-        doc[DISPLAY_TITLE] = shown
         doc[SKETCH] = sketch
         doc[WORDS] = distinct_words(found)
     return docs
+
+
+def _article_record(article: Article) -> dict:
+    """The stored-only fields that are the article's, for its first paragraph: those not empty,
+    and the title shown when it is not the title itself."""
+    record = {DATE: article.date.isoformat() if article.date else "", AUTHOR: article.author,
+              DATELINE: article.dateline, URL: article.url}
+    shown = display_title(article)
+    if shown != article.title:
+        record[DISPLAY_TITLE] = shown
+    return {name: value for name, value in record.items() if value}
 
 
 def display_title(article: Article) -> str:
@@ -80,24 +88,26 @@ def _document(article: Article, n: int, text: str, places: Sequence[Place],
     place_ids = {p.id for p in places}
     for place in places:
         place_ids.update(place.ancestor_ids)
-    return {
-        ID: paragraph_id(article.id, n),
+    doc = {
         ARTICLE_ID: article.id,
         PARA: n,
         TITLE: article.title,
         TEXT: text,
-        DATE: article.date.isoformat() if article.date else "",
         DAY: article.date.toordinal() if article.date else 0,
-        AUTHOR: article.author,
-        DATELINE: article.dateline,
-        URL: article.url,
         SOURCE: article.source_path,
         PLACES: ",".join(p.name for p in places),
         PLACE_IDS: ",".join(sorted(place_ids)),
         MENTIONED: ",".join(sorted({m.term for m in mentions})),
-        PLACES_JSON: [p.as_json() for p in places],
-        MENTIONS_JSON: [m.as_json() for m in mentions],
     }
+    if places:
+        doc[PLACES_JSON] = [p.id for p in places]
+    if mentions:
+        doc[MENTIONS_JSON] = [m.as_json() for m in mentions]
+    if n > 0 or not article.title:
+        doc[f"_stored_{TITLE}"] = None  # indexed on every paragraph, stored on the first
+    if n > 0:
+        doc[f"_stored_{SOURCE}"] = None
+    return doc
 
 
 def distinct_words(words: list[str]) -> bytes:

@@ -1,7 +1,7 @@
 """The paragraph document: the Whoosh schema, its version stamp, and the analyzer.
 
 `index/build.py` creates each generation with `build_schema` and stamps it with
-`SCHEMA_VERSION`; `search/engine/` imports only `term_text` and `SPELLING_FIELD` (it takes the
+`SCHEMA_VERSION`; `search/engine/` imports only `term_text` and field names (it takes the
 schema and analyzer from the opened index) and never defines fields of its own. Bump
 SCHEMA_VERSION whenever a field or the analyzer changes: `reindex --if-needed` rebuilds on a
 different stamp.
@@ -22,7 +22,9 @@ from index.words import TOKEN_PATTERN
 # 3: accents fold (café = cafe, Bakü = Baku) in text, title, the spelling words and places.
 # 4: `display_title`, one stored title per article (its title, else its lead sentence).
 # 5: `copy_sketch` (copies) and `words` (each paragraph's distinct words) columns.
-SCHEMA_VERSION = 5
+# 6: `text` without character offsets or a spelling sub-field, no `id` field, the compact stored
+#    record (article fields once per article, places as ids).
+SCHEMA_VERSION = 6
 
 STOP_LIST_FILE = Path(__file__).resolve().parent.parent / "data" / "english_stop.txt"
 
@@ -72,7 +74,7 @@ def text_analyzer():
 
 
 # Field names, declared once: the schema below, the build and the read side all use these.
-ID = "id"
+ID = "id"  # a paragraph's id in its record (paragraph_id; not a field)
 ARTICLE_ID = "article_id"
 PARA = "para"
 TITLE = "title"
@@ -92,12 +94,41 @@ MENTIONS_JSON = "mentions_json"
 SKETCH = "copy_sketch"
 WORDS = "words"
 
+# What is the article's rather than the paragraph's: stored once, in its first paragraph.
+ARTICLE_FIELDS = (TITLE, DISPLAY_TITLE, DATE, AUTHOR, DATELINE, URL, SOURCE)
+# What a stored record leaves out when it is empty, and what the read side puts back.
+STORED_EMPTY = {TITLE: "", DATE: "", AUTHOR: "", DATELINE: "", URL: "", SOURCE: "",
+                PLACES_JSON: [], MENTIONS_JSON: []}
+
+
+def paragraph_id(article_id: str, para: int) -> str:
+    """A paragraph's id, `<article id>:<paragraph number>`: derived, never stored."""
+    return f"{article_id}:{para}"
+
+
+def split_paragraph_id(text: str) -> tuple[str, int] | None:
+    """The article id and paragraph number a paragraph id names, or None when it names none."""
+    article_id, colon, para = text.rpartition(":")
+    if not colon or not para.isdigit() or not para.isascii():
+        return None
+    return article_id, int(para)
+
 
 def build_schema() -> fields.Schema:
     """The fields of one paragraph document.
 
-    - `text` keeps character offsets (chars=True) so highlighting never re-analyses, and a
-      spelling sub-field of unstemmed words so suggestions are real words, not stems.
+    - `text` keeps positions (phrases), not character offsets: a hit's marks come from the
+      words' own offsets (search/engine/word_stems.py). No spelling sub-field either: Whoosh
+      adds one posting per word and paragraph to it (as many as `text` has) and built it with
+      a quarter of the index's postings; did-you-mean reads the `words` column's words instead.
+    - A paragraph's id is not a field: it is `paragraph_id(article_id, para)`, and its 90,000
+      terms cost the term file and the build (a paragraph is found by its article's id).
+    - What is stored is kept small (the stored fields were a third of the index): the
+      ARTICLE_FIELDS only in the article's first paragraph (`_stored_title=None` and
+      `_stored_source=None` keep the later paragraphs' indexed title and source out of the
+      store), `display_title` only where it differs from the title, `places_json` as place
+      ids (the generation's places table describes them), and no empty value (STORED_EMPTY).
+      search/engine/paragraphs.py puts each record back together.
     - `day` is the article date as a proleptic ordinal (0 = undated): a column only, never
       indexed (numeric terms cost a fifth of indexing time); the read side loads it into an
       array for date filters, date sorting and month facets. `para` is stored only.
@@ -114,16 +145,16 @@ def build_schema() -> fields.Schema:
       document through merges and incremental builds and is read for every document at once.
     - `words` is a column only: the paragraph's distinct words, lower-cased, as the analyzer's
       tokenizer finds them (stop words and words without a letter left out), space-separated;
-      what the significant words count, read in microseconds instead of the stored text.
+      what the significant words count, read in microseconds instead of the stored text, and
+      the words did-you-mean offers.
     """
     analyzer = text_analyzer()
     return fields.Schema(**{
-        ID: fields.ID(stored=True, unique=True),
         ARTICLE_ID: fields.ID(stored=True),
         PARA: fields.STORED(),
         TITLE: fields.TEXT(analyzer=analyzer, stored=True),
         DISPLAY_TITLE: fields.STORED(),
-        TEXT: fields.TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        TEXT: fields.TEXT(analyzer=analyzer, stored=True),
         DATE: fields.STORED(),
         DAY: fields.COLUMN(columns.NumericColumn("i")),
         AUTHOR: fields.STORED(),
@@ -138,8 +169,3 @@ def build_schema() -> fields.Schema:
         SKETCH: fields.COLUMN(columns.FixedBytesColumn(SKETCH_BYTES)),
         WORDS: fields.COLUMN(columns.VarBytesColumn()),
     })
-
-
-# The unstemmed word list Whoosh keeps beside `text` (its `spelling=True`): suggestions are read
-# from it, so they are real words, never stems.
-SPELLING_FIELD = build_schema()["text"].spelling_fieldname("text")

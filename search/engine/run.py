@@ -11,19 +11,22 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from index.dates import period_days
 from index.store.postings import EMPTY_IDS
+from index.store.generations import PLACES, read_json
 from index.store.postings import PostingStore
 from index.store.schema import MENTIONED, TEXT, term_text
-from index.store.whoosh_private import open_mapped_index, stored_fields
+from index.store.whoosh_private import open_mapped_index
 from search.engine.doc_values import Columns
+from search.engine.paragraphs import Paragraphs
 from search.engine.posting_cache import PostingCache
 from search.engine.recent import RecentMatches
 from search.engine.similar import Story, more_like_this
-from search.engine.suggest import SPELLING_FIELD, corrected_query
+from search.engine.suggest import SPELLING, SpellingWords, corrected_query
 from search.engine.syntax import advanced_parser, advanced_tree, simple_query
 from search.engine.tree import Context, Everything, Match
 from search.engine.vocabulary import Vocabulary
@@ -105,11 +108,17 @@ class Generation:
             first.close()
             raise
         self._idle = [first]
+        # Every place id the generation holds, described (index/build.py writes the table).
+        self.places = read_json(Path(path) / PLACES) if (Path(path) / PLACES).is_file() else {}
+        self.paragraphs = Paragraphs(self.columns, self.places)
         self.cache = PostingCache.sized_for(self.columns.doc_count, PostingStore.opened(path))
         self.recent = RecentMatches()  # a search asked again with other order, group or page
         self.vocabulary = Vocabulary()  # each field's terms as arrays, for fuzzy terms
-        # Every query that finds little asks for a did-you-mean, which needs the spelling words.
-        self.vocabulary.load(first.reader(), SPELLING_FIELD)
+        # Every query that finds little asks for a did-you-mean, which needs the spelling words
+        # (0.03 s for Reuters' 36,721 words).
+        cols = self.columns
+        self.spelling = SpellingWords.of(cols.words, cols.word_ids, cols.word_starts, cols.alive)
+        self.vocabulary.add(SPELLING, sorted(self.spelling.frequency))
         # The page's highlighting and significant words need the stems of the text's words:
         # learned now, with each word number's stem number (0.08 s for Reuters' 36,721 words).
         self.word_stems = WordStems(self.analyzer, self.columns.words)
@@ -162,10 +171,10 @@ class Generation:
             return count(self, searcher, request, time_limit, place_lookup)
 
     def stored_fields(self, docnums) -> list[dict]:
-        """The stored fields of each document number, in the order given."""
+        """The whole stored record of each document number, in the order given
+        (search.engine.paragraphs)."""
         with self.searcher() as searcher:
-            reader = searcher.reader()
-            return [stored_fields(reader, int(d)) for d in docnums]
+            return self.paragraphs.records(searcher.reader(), docnums)
 
     def article_docnums(self, article_id: str) -> list[int]:
         """The live documents (paragraphs) of one article, in document order."""
@@ -177,7 +186,7 @@ class Generation:
         """`q` with words the index has never seen replaced by close ones it has (see
         search.engine.suggest), or None when every word is known."""
         with self.searcher() as searcher:
-            return corrected_query(q, searcher.reader(), self.vocabulary)
+            return corrected_query(q, searcher.reader(), self.vocabulary, self.spelling)
 
     @property
     def number(self) -> int | None:
@@ -277,7 +286,7 @@ def _evaluated(gen: Generation, searcher, request: Request, sort: str, time_limi
     """The request's matches after filters (relaxed to any word when all find nothing), whether
     they were relaxed, the terms to mark, and whether the time limit cut the evaluation."""
     ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup,
-                  scores_matter=sort == "relevance")
+                  scores_matter=sort == "relevance", paragraphs=gen.paragraphs)
     allowed = ctx.allowed = _filter_mask(gen, ctx, request)
     tree, simple = _tree(gen, searcher, request, place_lookup)
     match = _filtered(tree.evaluate(ctx), allowed)
@@ -303,7 +312,8 @@ def _match_key(request: Request, scores_matter: bool) -> tuple:
 
 def count(gen: Generation, searcher, request: Request, time_limit: float, place_lookup) -> int:
     """How many paragraphs a request matches (for deciding whether a suggestion is worth it)."""
-    ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup)
+    ctx = Context(searcher, gen.columns, gen.cache, time.perf_counter() + time_limit, place_lookup,
+                  paragraphs=gen.paragraphs)
     tree, _ = _tree(gen, searcher, request, place_lookup, ranked=False)
     return len(_filtered(tree.evaluate(ctx), _filter_mask(gen, ctx, request)).ids)
 
@@ -312,7 +322,7 @@ def _tree(gen: Generation, searcher, request: Request, place_lookup, ranked: boo
     """The request's query tree; `ranked=False` keeps only what decides membership."""
     if request.like is not None:
         return more_like_this(searcher, gen.analyzer, request.like, gen.columns.doc_count,
-                              request.group_by_article), None
+                              request.group_by_article, gen.paragraphs), None
     if not request.q:
         return Everything(), None
     if request.mode == "advanced":

@@ -94,6 +94,9 @@ class Context:
     allowed: np.ndarray | None = None
     # False when results are sorted by date: score-only work (proximity bonuses) is skipped.
     scores_matter: bool = True
+    # Whole stored records (search.engine.paragraphs.Paragraphs): feedback reads its top
+    # documents' titles and texts; None where nothing reads them.
+    paragraphs: object = None
 
     @property
     def reader(self):
@@ -500,10 +503,10 @@ def _top_rows_of_distinct_articles(scores: np.ndarray, articles: np.ndarray, k: 
 
 
 def _analysed_counts(ctx: Context, docnum: int) -> Counter:
-    """Term counts of a document's stored title and text, analysed as the index analysed them."""
-    stored = ctx.searcher.stored_fields(docnum)
+    """Term counts of a document's title and text, analysed as the index analysed them."""
+    [record] = ctx.paragraphs.records(ctx.reader, [docnum])
     analyzer = ctx.searcher.schema[TEXT].analyzer
-    return Counter(t.text for field in FEEDBACK_FIELDS for t in analyzer(stored.get(field) or ""))
+    return Counter(t.text for field in FEEDBACK_FIELDS for t in analyzer(record[field] or ""))
 
 
 def _feedback_terms(ctx: Context, vocabulary: set[str]) -> set[str]:

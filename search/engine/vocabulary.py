@@ -37,8 +37,8 @@ class _Words:
 
 class Vocabulary:
     """The terms of a generation's fields, each read on its field's first fuzzy term (about
-    0.1 s for the 37,000 stems of Reuters' `text`) or when loaded, and kept while the
-    generation is served.
+    0.1 s for the 37,000 stems of Reuters' `text`), and word lists added by name; kept while
+    the generation is served.
     Thread-safe: built under a lock, read-only afterwards."""
 
     def __init__(self):
@@ -75,10 +75,12 @@ class Vocabulary:
             found = sorted(found)[:limit]
         return [w for _, w in found]
 
-    def load(self, reader, fieldname: str) -> None:
-        """Read the field's terms now: the thread that opens a generation pays (0.3 s for the
-        49,000 spelling words at 4x the archive), not the first query that misspells a word."""
-        self._words(reader, fieldname)
+    def add(self, name: str, words: list[str]) -> None:
+        """Keep `words` (distinct) under `name`, which `within` then takes as a field name: a
+        word list that is no field of the index, such as did-you-mean's spelling words."""
+        found = _arrays(words)
+        with self._lock:
+            self._fields[name] = found
 
     def _words(self, reader, fieldname: str) -> _Words:
         with self._lock:
@@ -89,8 +91,10 @@ class Vocabulary:
 
 
 def _read(reader, fieldname: str) -> _Words:
-    words = [term_text(t) for t in reader.lexicon(fieldname)] \
-        if fieldname in reader.schema else []
+    return _arrays([term_text(t) for t in reader.lexicon(fieldname)] if fieldname in reader.schema else [])
+
+
+def _arrays(words: list[str]) -> _Words:
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(words) else lengths
     return _Words(words, _code_points(words), starts.astype(np.int64), lengths, _class_counts(words))

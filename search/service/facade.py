@@ -6,7 +6,6 @@ or Whoosh.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -17,7 +16,7 @@ from pathlib import Path, PurePath
 from urllib.parse import quote
 
 import numpy as np
-from index.store.generations import PLACES, read_manifest
+from index.store.generations import read_manifest
 from index.store.schema import DISPLAY_TITLE, TITLE
 from index.settings import Settings
 from search.errors import BusyError, NotFoundError
@@ -52,8 +51,8 @@ class Served:
 
     @classmethod
     def open(cls, path: Path, max_searchers: int | None = None) -> "Served":
-        places = json.loads((path / PLACES).read_text(encoding="utf-8")) if (path / PLACES).is_file() else {}
         gen = engine.Generation(path, read_manifest(path), max_searchers)
+        places = gen.places
         cols = gen.columns
         is_country = np.array([places.get(pid, {}).get("kind") == "country" for pid in cols.place_ids], dtype=bool)
         counts = cols.place_counts(cols.alive)

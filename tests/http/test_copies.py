@@ -96,7 +96,8 @@ def test_every_paragraph_is_grouped_with_exactly_its_copies(archive):
     arrays, _ = read_columns(gen_dir)
     from index.store.whoosh_private import open_mapped_index
     with open_mapped_index(gen_dir).reader() as reader:
-        ids = {int(d): reader.stored_fields(int(d))["id"] for d in np.flatnonzero(arrays["alive"])}
+        ids = {int(d): "{article_id}:{para}".format(**reader.stored_fields(int(d)))
+               for d in np.flatnonzero(arrays["alive"])}
         texts = {d: reader.stored_fields(d)["text"] for d in ids}
     key = arrays["copy_key"]
     for a, b in itertools.combinations(ids, 2):

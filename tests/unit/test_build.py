@@ -30,16 +30,32 @@ def settings_for(tmp_path: Path, archive: Path) -> Settings:
                              lock_timeout=5)
 
 
+def stored_id(fields: dict) -> str:
+    """A paragraph's id from the fields every paragraph stores (the id itself is derived)."""
+    return f"{fields['article_id']}:{fields['para']}"
+
+
+def records(settings: Settings) -> dict[str, dict]:
+    """Every live paragraph's whole record, as the read side gives it, by paragraph id."""
+    gen_dir = generations.serving_generation(settings.index_dir)
+    gen = Generation(gen_dir, generations.read_manifest(gen_dir))
+    try:
+        found = gen.stored_fields([d for d in range(gen.columns.doc_count) if gen.columns.alive[d]])
+    finally:
+        gen.close()
+    return {r["id"]: r for r in found}
+
+
 def paragraph_ids(settings: Settings) -> set[str]:
     ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
     with ix.searcher() as s:
-        return {fields["id"] for fields in s.all_stored_fields()}
+        return {stored_id(fields) for fields in s.all_stored_fields()}
 
 
 def matching_ids(settings: Settings, word: str) -> set[str]:
     ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
     with ix.searcher() as s:
-        return {hit["id"] for hit in s.search(Term("text", word), limit=None)}
+        return {stored_id(hit) for hit in s.search(Term("text", word), limit=None)}
 
 
 @pytest.fixture
@@ -177,9 +193,7 @@ def test_undated_record_is_indexed_as_undated(tmp_path):
     write_jsonl(archive / "u.jsonl", {"id": "u1", "title": "", "paragraphs": ["No date here."]})
     settings = settings_for(tmp_path, archive)
     reindex(settings)
-    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
-    with ix.searcher() as s:
-        assert s.document(id="u1:0")["date"] == ""
+    assert records(settings)["u1:0"]["date"] == ""
 
 
 def test_missing_source_path_is_an_error_naming_it(tmp_path):
@@ -225,7 +239,7 @@ def test_killed_build_leaves_the_serving_generation_searchable(tmp_path, archive
 def place_matches(settings: Settings, place_id: str) -> set[str]:
     ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
     with ix.searcher() as s:
-        return {hit["id"] for hit in s.search(Term("place_ids", place_id), limit=None)}
+        return {stored_id(hit) for hit in s.search(Term("place_ids", place_id), limit=None)}
 
 
 def test_paragraph_naming_only_a_city_is_found_under_its_country(tmp_path):
@@ -272,7 +286,7 @@ def test_parallel_writer_builds_and_replaces_a_large_file_exactly(tmp_path):
     assert (second.full, second.files_read, second.paragraphs) == (False, 1, 5320)
     ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
     with ix.searcher() as s:
-        ids = [fields["id"] for fields in s.all_stored_fields()]
+        ids = [stored_id(fields) for fields in s.all_stored_fields()]
     assert len(ids) == len(set(ids)) == 5320
 
 
@@ -413,15 +427,13 @@ def test_files_that_became_unreadable_count_as_deletions_for_prune(tmp_path, arc
     assert generations.serving_generation(settings.index_dir).name == "gen-1"
 
 
-def test_every_paragraph_of_an_untitled_article_stores_its_lead_sentence_as_display_title(tmp_path):
+def test_every_paragraph_of_an_untitled_article_shows_its_lead_sentence_as_display_title(tmp_path):
     untitled = {**article("memo", "The U.S. Treasury said on Monday it would sell bonds. Dealers "
                                   "expected it.", "Bonds fell."), "title": ""}
     write_jsonl(tmp_path / "a" / "a.jsonl", untitled, article("titled", "Some text."))
     settings = settings_for(tmp_path, tmp_path / "a")
     reindex(settings)
-    ix = whoosh_index.open_dir(str(generations.serving_generation(settings.index_dir)))
-    with ix.searcher() as s:
-        shown = {f["id"]: f["display_title"] for f in s.all_stored_fields()}
+    shown = {pid: r["display_title"] for pid, r in records(settings).items()}
     assert shown == {"memo:0": "The U.S. Treasury said on Monday it would sell bonds.",
                      "memo:1": "The U.S. Treasury said on Monday it would sell bonds.",
                      "titled:0": "Title titled"}

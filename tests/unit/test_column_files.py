@@ -75,7 +75,7 @@ def test_a_generation_built_before_copies_has_every_paragraph_its_own_group(tmp_
     ix = whoosh_index.create_in(str(tmp_path), schema)
     with ix.writer() as writer:
         for n in range(3):
-            writer.add_document(id=f"a{n}:0", article_id=f"a{n}", text="the same words in every paragraph here")
+            writer.add_document(article_id=f"a{n}", text="the same words in every paragraph here")
     with ix.reader() as reader:
         columns = Columns.computed(reader)
     assert columns.copy_key.tolist() == [0, 1, 2] and len(columns.copy_members) == 0

@@ -16,8 +16,10 @@ ADAPTERS = {"index/store/whoosh_private.py", "search/web/waitress_private.py"}
 # The read-side modules that import Whoosh: the engine's run and query syntax. The tree,
 # suggestions and snippets work on readers and analyzers handed to them.
 WHOOSH_ON_THE_READ_SIDE = {"search/engine/run.py", "search/engine/syntax.py"}
-# Names that start with an underscore and are public all the same (os._exit, namedtuple's methods).
-DOCUMENTED = {"_exit", "_asdict", "_replace", "_fields", "_make"}
+# Names that start with an underscore and are public all the same (os._exit, namedtuple's
+# methods, and Whoosh's `_stored_<field>` keyword: index one value, store another, as its
+# "How to index documents" page shows).
+DOCUMENTED = {"_exit", "_asdict", "_replace", "_fields", "_make", "_stored_"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -19,7 +19,12 @@ from search.engine.run import GROUP_PREFIX, Generation, Outcome, _group, ordered
 from search.engine.arrays import members as _members
 from search.engine.tree import Match
 from search.engine.suggest import needs_correction
+from index.folding import fold
+from index.store.schema import stop_words
+from index.words import tokens
 from search_corpus import built_index
+
+STOPS = stop_words()
 
 
 @pytest.fixture(scope="module")
@@ -38,25 +43,36 @@ def reader(generation):
 # -- the spelling corrector runs only for unknown words
 
 
-def test_a_stop_word_needs_no_correction(reader):
-    assert needs_correction("with", reader) is False
+def test_a_stop_word_needs_no_correction(reader, generation):
+    assert needs_correction("with", reader, generation.spelling) is False
 
 
-def test_a_word_found_only_in_titles_needs_no_correction(reader):
+def test_a_word_found_only_in_titles_needs_no_correction(reader, generation):
     assert ("title", "talk") in reader and ("text", "talk") not in reader
-    assert needs_correction("talks", reader) is False
+    assert needs_correction("talks", reader, generation.spelling) is False
 
 
-def test_a_stemmed_variant_of_an_indexed_word_needs_no_correction(reader):
-    assert needs_correction("shellings", reader) is False
+def test_a_stemmed_variant_of_an_indexed_word_needs_no_correction(reader, generation):
+    assert needs_correction("shellings", reader, generation.spelling) is False
 
 
-def test_a_misspelled_word_needs_correction(reader):
-    assert needs_correction("cofee", reader) is True
+def test_a_misspelled_word_needs_correction(reader, generation):
+    assert needs_correction("cofee", reader, generation.spelling) is True
 
 
-def test_a_short_word_or_a_number_is_never_corrected(reader):
-    assert needs_correction("cof", reader) is False and needs_correction("12345", reader) is False
+def test_the_spelling_words_count_the_paragraphs_that_hold_each_word(reader, generation):
+    """Oracle: the stored texts of the live paragraphs, tokenised and folded as a query word is."""
+    expected: dict[str, int] = {}
+    for docnum, stored in reader.iter_docs():
+        if generation.columns.alive[docnum]:
+            for word in {fold(w) for w in tokens(stored["text"])}:
+                if len(word) > 1 and word not in STOPS and any(c.isalpha() for c in word):
+                    expected[word] = expected.get(word, 0) + 1
+    assert generation.spelling.frequency == expected
+
+
+def test_a_short_word_or_a_number_is_never_corrected(reader, generation):
+    assert needs_correction("cof", reader, generation.spelling) is False and needs_correction("12345", reader, generation.spelling) is False
 
 
 # -- searchers
@@ -111,7 +127,7 @@ def test_the_article_column_handles_paragraphs_that_are_not_side_by_side(tmp_pat
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
     with ix.writer() as w:
         for n, article in enumerate(["a", "b", "a", "c", "b", "a"]):
-            w.add_document(id=f"{article}:{n}", article_id=article, para=n, text=f"word {n}")
+            w.add_document(article_id=article, para=n, text=f"word {n}")
     with ix.reader() as r:
         column = Columns.computed(r).article
         owners = _brute_articles(r)

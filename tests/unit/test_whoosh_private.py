@@ -13,7 +13,7 @@ from index.store.generations import serving_generation
 from index.store.postings import walked_postings
 from index.store.schema import build_schema
 from index.store.whoosh_private import (ItemJobWriter, block_at, block_matcher, deleted_documents, read_blocks,
-                                       stored_fields)
+                                       stored_fields, term_pool_writer)
 
 WORDS = ("coffee", "harvest", "growers", "exports", "prices", "rain", "traders", "port")
 
@@ -35,7 +35,7 @@ def reader(tmp_path_factory):
     ix = whoosh_index.open_dir(str(serving_generation(base / "idx")))
     with ix.writer() as writer:
         for article in _articles("b", 200):
-            writer.add_document(id=f"{article['id']}:0", article_id=article["id"], para=0,
+            writer.add_document(article_id=article["id"], para=0,
                                 title=article["title"], text=article["paragraphs"][0])
         for i in range(0, 300, 4):
             writer.delete_by_term("article_id", f"a-{i}")
@@ -111,7 +111,7 @@ def test_the_public_walk_matches_the_matcher_api_one_posting_at_a_time(segments)
 
 def _documents(item: tuple[int, str]) -> list[dict]:
     number, text = item
-    return [{"id": f"{number}:{n}", "article_id": str(number), "para": n, "text": part}
+    return [{"article_id": str(number), "para": n, "text": part}
             for n, part in enumerate(text.split(". "))]
 
 
@@ -137,7 +137,7 @@ def test_the_multiprocess_writer_indexes_what_the_one_process_writer_does(tmp_pa
                 writer.add_item(item)
             writer.commit()
         with ix.searcher() as searcher:
-            stored[procs] = sorted((f["id"], f["text"]) for f in searcher.all_stored_fields())
+            stored[procs] = sorted((f["article_id"], f["para"], f["text"]) for f in searcher.all_stored_fields())
             counts = searcher.doc_count(), len(searcher.reader().leaf_readers())
     assert stored[1] == stored[2] and len(stored[1]) == 1000
     # The sub-writers each added a segment, without a merge.
@@ -151,3 +151,33 @@ def test_stored_fields_are_those_the_public_api_reads(reader):
     for segment, _ in reader.leaf_readers():
         own = range(segment.doc_count_all())
         assert [stored_fields(segment, d) for d in own] == [segment.stored_fields(d) for d in own]
+
+
+def _index_with(tmp_path, name: str, batches: list[list[dict]], writer_for) -> list:
+    """Every posting (public `iter_postings`) and stored record of an index written batch by
+    batch (one segment each), then merged into one segment by a last writer."""
+    (tmp_path / name).mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / name), build_schema())
+    for batch in batches:
+        writer = writer_for(ix)
+        for doc in batch:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    writer_for(ix).commit(optimize=True)  # the merge: the segments' postings through the pool
+    with ix.reader() as reader:
+        assert len(reader.leaf_readers()) == 1
+        return [list(reader.iter_postings()), list(reader.all_stored_fields())]
+
+
+@pytest.mark.parametrize("limitmb", [1, 64], ids=["runs on disk", "in memory"])
+def test_the_term_pool_writes_the_postings_whooshs_own_pool_writes(tmp_path, limitmb):
+    """Whoosh's PostingPool sorts every posting; TermPool groups them by term. Same documents,
+    same index, whether its postings stay in memory or go through run files (1 MB: several
+    runs), and through a merge of segments (postings renumbered by `add_reader`)."""
+    items = [(i, f"{WORDS[i % 8]} at the port of {WORDS[(i * 3) % 8]}. {WORDS[(i + 3) % 8]} rose "
+                 f"{i % 17} points. traders {WORDS[i % 5]} {WORDS[(i + 1) % 7]}") for i in range(3000)]
+    docs = [doc for item in items for doc in _documents(item)]
+    batches = [docs[:4000], docs[4000:]]
+    whooshs = _index_with(tmp_path, "whoosh", batches, lambda ix: ix.writer(limitmb=limitmb))
+    terms = _index_with(tmp_path, "terms", batches, lambda ix: term_pool_writer(ix, limitmb))
+    assert len(whooshs[0]) > 30_000 and terms == whooshs

@@ -1,0 +1,64 @@
+"""A paragraph's stored record made whole again, as every part of the service reads it.
+
+The build stores each record small (index/store/schema.py): what is the article's (title,
+date, author, dateline, url, source, the title shown) only in its first paragraph, places as
+ids, no empty values, no paragraph id. Here a record gets all of that back: the article's fields
+from its first paragraph (found through the article column), the places described from the
+generation's places table, the empty values, the id. A record that already has them (a
+generation built before the compact record) passes through unchanged.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from index.store.schema import (ARTICLE_FIELDS, ARTICLE_ID, DISPLAY_TITLE, ID, PARA, PLACES_JSON,
+                                STORED_EMPTY, TITLE, paragraph_id)
+from index.store.whoosh_private import stored_fields
+
+# The keys of a place as a hit shows it (index.places.entries.Place.as_json); the places table
+# holds these and more.
+PLACE_KEYS = ("id", "name", "kind", "country", "country_code", "lat", "lon")
+
+
+class Paragraphs:
+    """Reads whole records of one generation; holds its article column and places table."""
+
+    def __init__(self, columns, places: dict[str, dict]):
+        self._columns = columns
+        self._places = places
+
+    def records(self, reader, docnums: Iterable[int]) -> list[dict]:
+        """The whole record of each document number, in the order given (each article's first
+        paragraph read once)."""
+        heads: dict[int, dict] = {}
+        out = []
+        for docnum in docnums:
+            record = stored_fields(reader, int(docnum))
+            if record.get(PARA, 0) and TITLE not in record:
+                article = int(self._columns.article[int(docnum)])
+                head = heads.get(article)
+                if head is None:
+                    head = heads[article] = stored_fields(reader, self._columns.first_document(article))
+                record.update((name, head[name]) for name in ARTICLE_FIELDS if name in head)
+            out.append(self._whole(record))
+        return out
+
+    def title(self, reader, docnum: int) -> str:
+        """The title of the document's article ("" when it has none)."""
+        return self.records(reader, [docnum])[0][TITLE]
+
+    def _whole(self, record: dict) -> dict:
+        for name, empty in STORED_EMPTY.items():
+            record.setdefault(name, empty)
+        record.setdefault(DISPLAY_TITLE, record[TITLE])
+        record.setdefault(ID, paragraph_id(record.get(ARTICLE_ID), record.get(PARA)))
+        places = record[PLACES_JSON]
+        if places and isinstance(places[0], str):
+            record[PLACES_JSON] = [self._place(place_id) for place_id in places]
+        return record
+
+    def _place(self, place_id: str) -> dict:
+        entry = self._places.get(place_id)
+        if entry is None:  # never for a table written with the index; an id alone, not an error
+            return {"id": place_id}
+        return {key: entry.get(key) for key in PLACE_KEYS}
