@@ -12,6 +12,8 @@ private name of a third party is used anywhere else.
 from __future__ import annotations
 
 import errno
+import heapq
+import marshal
 import mmap
 import os
 import pickle
@@ -165,16 +167,17 @@ class TermPool:
 
     Whoosh's PostingPool sorts every posting (field, term, document, weight, value) as one
     tuple and, past its memory limit, writes the sorted runs to temporary files with marshal and
-    merges them back through a heap: a quarter of a build's processor time on the Reuters files.
-    A writer numbers documents in the order it adds them (new documents, then the segments a
-    merge reads, each renumbered in order), so each term's postings arrive already in order of
-    document: grouped by term, only the terms need sorting, tens of thousands instead of
-    millions of postings. Past `limitmb` the pool still writes its postings to a run file, in
-    order, and merges the runs at the end as Whoosh's does, so its memory stays bounded."""
+    merges them back through a heap, a posting at a time: a quarter of a build's processor time
+    on the Reuters files. A writer numbers documents in the order it adds them (new documents,
+    then the segments a merge reads, each renumbered in order), so each term's postings arrive
+    already in order of document: grouped by term, only the terms need sorting, tens of
+    thousands instead of millions of postings. Past `limitmb` the pool writes what it holds to a
+    run file, a term at a time (one marshalled record per term), and at the end merges the runs
+    a term at a time: a term's postings from an earlier run come first, as their documents do."""
 
     def __init__(self, writer: SegmentWriter, limitmb: int):
-        # Whoosh's pool writes and merges the runs, in the writer's temporary storage.
-        self._runs = PostingPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
+        # Whoosh's pool names, opens and removes the run files, in the writer's temporary storage.
+        self._files = PostingPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
         self._fields: dict[str, dict[bytes, list]] = {}
         self._size = 0
         self._limit = limitmb * 1024 * 1024
@@ -196,26 +199,48 @@ class TermPool:
 
     def iter_postings(self):
         """Every posting in (field, term, document) order, as Whoosh's field writer takes them."""
-        if not self._runs.runs:
-            return self._in_order()
+        if not self._files.runs:
+            return (item for _, _, postings in self._terms_in_order() for item in postings)
         self._write_run()
-        return self._runs.items()  # Whoosh's merge of the runs (a few files open at a time)
+        runs, self._files.runs = self._files.runs, []
+        merged = heapq.merge(*map(self._read_run, runs), key=_field_and_term)  # stable: run order
+        return (item for _, _, postings in merged for item in postings)
 
     def cleanup(self) -> None:
-        self._runs.cleanup()
+        self._files.cleanup()
 
-    def _in_order(self):
+    def _terms_in_order(self):
+        """(field, term, postings) of everything held, in order, each let go once given."""
         fields, self._fields, self._size = self._fields, {}, 0
         for fieldname in sorted(fields):
             terms = fields.pop(fieldname)
             for term in sorted(terms):
-                yield from terms.pop(term)
+                yield fieldname, term, terms.pop(term)
 
     def _write_run(self) -> None:
-        if self._fields:
-            path, f = self._runs._new_run()
-            self._runs._write_run(f, self._in_order())
-            self._runs._add_run(path)
+        path, f = self._files._new_run()
+        try:
+            for record in self._terms_in_order():
+                marshal.dump(record, f, 4)
+        finally:
+            f.close()
+        self._files._add_run(path)
+
+    def _read_run(self, path: str):
+        f = self._files._open_run(path)
+        try:
+            while True:
+                try:
+                    yield marshal.load(f)
+                except EOFError:
+                    return
+        finally:
+            f.close()
+            self._files._remove_run(path)
+
+
+def _field_and_term(record: tuple) -> tuple:
+    return record[0], record[1]
 
 
 def term_pool_writer(ix, limitmb: int, **kwargs) -> SegmentWriter:
