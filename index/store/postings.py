@@ -30,7 +30,7 @@ EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 # Bumped when a file's meaning changes; a store whose stamp differs is not read.
 # 3: where each word's positions start (`term_positions`), not each posting's: a posting's
 #    positions are as many as its term frequency, so the store derives the rest (a quarter of
-#    the store's bytes).
+#    the store's bytes); term frequencies and positions in two bytes each.
 STORE_FORMAT = 3
 STORE_META = "postings.json"
 # The fields queries score; the store holds their words found in at least STORE_MIN_DF
@@ -42,10 +42,13 @@ STORE_MIN_DF = 128
 # Per field: the postings end to end, where each word's start (one more entry than words), its
 # blocks end to end and where each word's blocks start, and the positions of every posting end
 # to end with where each word's start (one more entry than words; a posting's positions are tf
-# of them, in posting order); the dtype each is written in.
-STORE_DTYPES = {"ids": np.int32, "tf": np.float32, "starts": np.int64, "block_segment": np.int16,
+# of them, in posting order); the dtype each is written in. A paragraph holds fewer than 65,536
+# words (index.model.MAX_PARAGRAPH_CHARS), so its term frequencies and positions fit two bytes;
+# a word that does not is left to the index.
+STORE_DTYPES = {"ids": np.int32, "tf": np.uint16, "starts": np.int64, "block_segment": np.int16,
                 "block_offset": np.int64, "block_last": np.int32, "block_starts": np.int64,
-                "positions": np.int32, "term_positions": np.int64}
+                "positions": np.uint16, "term_positions": np.int64}
+_TWO_BYTES = 1 << 16
 STORE_ARRAYS = tuple(STORE_DTYPES)
 # Documents whose positions are read between two checks of the deadline (public path).
 POSITION_STRIDE = 256
@@ -281,13 +284,14 @@ class PostingStore:
         first, last = arrays["block_starts"][i:i + 2]
         blocks = Blocks(arrays["block_segment"][first:last], arrays["block_offset"][first:last],
                         arrays["block_last"][first:last])
-        tf = arrays["tf"][start:end]
-        position_starts = np.empty(len(tf) + 1, dtype=np.int64)
+        counts = arrays["tf"][start:end]
+        position_starts = np.empty(len(counts) + 1, dtype=np.int64)
         position_starts[0] = arrays["term_positions"][i]
-        np.cumsum(tf.astype(np.int64), out=position_starts[1:])
+        np.cumsum(counts, dtype=np.int64, out=position_starts[1:])
         position_starts[1:] += position_starts[0]
         positions = Positions(position_starts, arrays["positions"])
-        return Postings(arrays["ids"][start:end], tf, blocks, positions)
+        # Weights as the index gives them (float32), for the scores.
+        return Postings(arrays["ids"][start:end], counts.astype(np.float32), blocks, positions)
 
     def document_count(self, fieldname: str, text: str) -> int | None:
         """How many paragraphs hold the stored word, or None when the store does not hold it:
@@ -345,8 +349,9 @@ def _write_field_store(reader, fieldname: str, min_df: int, gen_dir: Path) -> li
             postings = read_postings(reader, fieldname, text, with_positions=True)
             if postings.blocks is None or postings.positions is None or not len(postings.ids):
                 continue
-            if not np.array_equal(np.diff(postings.positions.starts), postings.tf):
-                continue  # weights that are not position counts (a boost): read from the index
+            if (not np.array_equal(np.diff(postings.positions.starts), postings.tf)
+                    or postings.tf.max() >= _TWO_BYTES or postings.positions.values.max() >= _TWO_BYTES):
+                continue  # weights that are not position counts (a boost), or too large: the index
             terms.append(term_text(text))
             for name, values in (("ids", postings.ids), ("tf", postings.tf),
                                  ("block_segment", postings.blocks.segment),

@@ -38,7 +38,7 @@ class Columns:
     copy_key: np.ndarray              # int32 copy group per document (its lowest docnum)
     copy_members: np.ndarray          # int32 documents of groups of two or more, group by group
     article_key: np.ndarray           # int32 copy group per article number (its earliest article)
-    word_ids: np.ndarray              # int32 each paragraph's distinct words, paragraph by paragraph
+    word_ids: np.ndarray              # uint16/int32 each paragraph's distinct words, in turn
     word_starts: np.ndarray           # int64 where each paragraph's words start (doc_count + 1)
     words: list[str]                  # word number -> the word (lower-cased, as the text spells it)
     article_vectors: np.ndarray | None = None  # float32 unit vector per article number, or none
