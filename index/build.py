@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.collector import quiet_collector
 from index.lock import LockHolder, LockTimeout, ReindexLock, bind_child_to_build, is_held
 from index.model import MAX_PARAGRAPH_CHARS, Article, ReadLimits, Skip
 from index.places import Gazetteer
@@ -489,9 +490,7 @@ def _build(index_dir: Path, plan: _Plan, settings: Settings, strict: bool,
         stages.end()  # reading the files reports its own Progress
         # A first pass: how the archive reads its ambiguous place names (index/places/prior).
         stages.begin("counting how the archive reads its place names")
-        readings = count_readings(gazetteer, _read_all(plan.to_read, settings.workers,
-                                                       settings.read_limits()),
-                                  kept=_kept_readings(plan))
+        readings = _count_readings(plan, settings, gazetteer)
         gazetteer = gazetteer.with_prior(readings.prior())
         stages.end()
         return _build_generation(index_dir, plan, settings, strict, progress, started, gazetteer, stages,
@@ -566,6 +565,69 @@ def _finish_generation(ix, gen_dir: Path, number: int, plan: _Plan, written: "_W
     }
     generations.write_json_atomically(gen_dir / generations.MANIFEST, manifest)
     return manifest
+
+
+def _count_readings(plan: _Plan, settings: Settings, gazetteer: Gazetteer) -> ReadingCounts:
+    """The first pass (index/places/prior.py): how the archive reads its ambiguous place names,
+    for the files this build reads, plus the kept counts of the others. With more than one
+    worker and file, forked children each count a share of the files (the fork shares the
+    gazetteer, nothing is pickled but the counts) and this process adds them up; a share whose
+    child fails is counted here instead, so a failure costs time, never counts."""
+    counts = _kept_readings(plan)
+    paths = list(plan.to_read)
+    if settings.workers < 2 or len(paths) < 2:
+        return count_readings(gazetteer, _read_all(paths, settings.workers, settings.read_limits()), counts)
+    fork = multiprocessing.get_context("fork")
+    children = []
+    try:
+        for share in _shares(paths, settings.workers):
+            receive, send = fork.Pipe(duplex=False)
+            child = fork.Process(target=_count_share, daemon=True,
+                                 args=(gazetteer, share, settings.read_limits(), os.getpid(), send))
+            child.start()
+            send.close()
+            children.append((share, child, receive))
+        for share, child, receive in children:
+            try:
+                counts.by_file.update(receive.recv())
+            except EOFError:
+                log.warning("a child counting place readings failed (exit code %s); counting "
+                            "its %d file(s) here", child.exitcode, len(share))
+                counts = count_readings(gazetteer, _read_all(share, 1, settings.read_limits()), counts)
+        return counts
+    finally:
+        for _, child, receive in children:
+            receive.close()
+            if child.is_alive():
+                child.terminate()
+            child.join()
+
+
+def _shares(paths: list[Path], count: int) -> list[list[Path]]:
+    """`paths` in `count` shares of about equal bytes (largest file first to the lightest share)."""
+    shares: list[list[Path]] = [[] for _ in range(count)]
+    weights = [0] * count
+    for path in sorted(paths, key=_size, reverse=True):
+        lightest = weights.index(min(weights))
+        shares[lightest].append(path)
+        weights[lightest] += _size(path)
+    return [share for share in shares if share]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading reports it
+
+
+def _count_share(gazetteer: Gazetteer, paths: list[Path], limits: ReadLimits, parent_pid: int,
+                 send) -> None:
+    """A counting child: its files' reading counts, sent to the build."""
+    bind_child_to_build(parent_pid)
+    quiet_collector()
+    send.send(count_readings(gazetteer, _read_all(paths, 1, limits), ReadingCounts()).by_file)
+    send.close()
 
 
 def _kept_readings(plan: _Plan) -> ReadingCounts:

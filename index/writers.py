@@ -5,12 +5,14 @@ Whoosh's MpWriter pickles finished documents to job files that its sub-processes
 job files carry Articles instead, and each sub-writer annotates them (places, dates) itself, so
 both cores share the annotation as well as the indexing. The job-file protocol is Whoosh's
 private API, so it lives in `index/store/whoosh_private.py`; this module only says what an item
-is. Sub-writers die with the build and never hold its lock.
+is. Sub-writers die with the build, never hold its lock, and quieten their cycle collector
+(index/collector.py).
 """
 from __future__ import annotations
 
 from functools import partial
 
+from index.collector import quiet_collector
 from index.documents import article_documents
 from index.lock import bind_child_to_build
 from index.model import Article
@@ -48,13 +50,19 @@ class ParallelArticleWriter(ItemJobWriter):
     def __init__(self, ix, gazetteer: Gazetteer, procs: int, limitmb: int):
         super().__init__(ix, procs=procs, limitmb=limitmb,
                          item_documents=partial(article_documents, gazetteer=gazetteer),
-                         on_start=bind_child_to_build)
+                         on_start=_start_sub_writer)
 
     def add_article(self, article: Article) -> None:
         self.add_item(article)
 
     def delete_source(self, source_path: str) -> None:
         self.delete_by_term(SOURCE, source_path)
+
+
+def _start_sub_writer(parent_pid: int) -> None:
+    """A sub-writer's first step: bound to the build, its cycle collector quietened."""
+    bind_child_to_build(parent_pid)
+    quiet_collector()
 
 
 def article_writer(ix, gazetteer: Gazetteer, workers: int, limitmb: int):

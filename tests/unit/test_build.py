@@ -490,3 +490,20 @@ def test_a_child_writing_the_text_store_meanwhile_gives_the_same_files_as_one_pr
                           if p.name.startswith(("postings", "column"))}
     assert "postings-text-positions.npy" in built[2] and "postings.json" in built[2]
     assert built[1] == built[2]
+
+
+def test_place_readings_counted_by_two_children_are_those_one_process_counts(tmp_path):
+    """The first pass runs in forked children, a share of the files each, when there are two
+    workers; the counts it keeps in the generation are exactly the one-process counts."""
+    from index.places.prior import READINGS_FILE
+    archive = tmp_path / "archive"
+    for n, city in enumerate(("Washington", "Paris", "Georgia", "Victoria")):
+        write_jsonl(archive / f"{n}.jsonl", *(article(f"{city}-{i}", f"Officials in {city} met.",
+                                                      f"{city} and London talked.") for i in range(5)))
+    counted = {}
+    for workers in (1, 2):
+        settings = Settings.from_env({}, index_dir=tmp_path / f"idx{workers}", sources=(archive,),
+                                     workers=workers, lock_timeout=5)
+        reindex(settings)
+        counted[workers] = (generations.serving_generation(settings.index_dir) / READINGS_FILE).read_text()
+    assert "Washington" in counted[1] and counted[2] == counted[1]
