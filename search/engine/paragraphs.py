@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from index.store.schema import (ARTICLE_FIELDS, ARTICLE_ID, DISPLAY_TITLE, ID, PARA, PLACES_JSON,
-                                STORED_EMPTY, TITLE, paragraph_id)
+from index.store.schema import (ARTICLE_FIELDS, ARTICLE_ID, DISPLAY_TITLE, ID, MENTIONS_JSON, PARA,
+                                PLACES_JSON, STORED_EMPTY, TITLE, paragraph_id)
 from index.store.whoosh_private import stored_fields
 
 # The keys of a place as a hit shows it (index.places.entries.Place.as_json); the places table
@@ -21,15 +21,17 @@ PLACE_KEYS = ("id", "name", "kind", "country", "country_code", "lat", "lon")
 
 
 class Paragraphs:
-    """Reads whole records of one generation; holds its article column and places table."""
+    """Reads whole records of one generation; holds its article column and places table.
+    Thread-safe: what it keeps (each place described once) is only ever added, whole."""
 
     def __init__(self, columns, places: dict[str, dict]):
         self._columns = columns
         self._places = places
+        self._described: dict[str, dict] = {}
 
     def records(self, reader, docnums: Iterable[int]) -> list[dict]:
         """The whole record of each document number, in the order given (each article's first
-        paragraph read once)."""
+        paragraph read once). Every record and list in it is the caller's own."""
         heads: dict[int, dict] = {}
         out = []
         for docnum in docnums:
@@ -48,17 +50,24 @@ class Paragraphs:
         return self.records(reader, [docnum])[0][TITLE]
 
     def _whole(self, record: dict) -> dict:
-        for name, empty in STORED_EMPTY.items():
-            record.setdefault(name, empty)
-        record.setdefault(DISPLAY_TITLE, record[TITLE])
-        record.setdefault(ID, paragraph_id(record.get(ARTICLE_ID), record.get(PARA)))
-        places = record[PLACES_JSON]
-        if places and isinstance(places[0], str):
-            record[PLACES_JSON] = [self._place(place_id) for place_id in places]
-        return record
+        whole = dict(_EMPTY_TEXTS)
+        whole.update(record)
+        whole.setdefault(DISPLAY_TITLE, whole[TITLE])
+        whole.setdefault(ID, paragraph_id(whole.get(ARTICLE_ID), whole.get(PARA)))
+        places = whole.get(PLACES_JSON)
+        whole[PLACES_JSON] = [self._place(p) if isinstance(p, str) else p for p in places] if places else []
+        whole.setdefault(MENTIONS_JSON, [])
+        return whole
 
     def _place(self, place_id: str) -> dict:
-        entry = self._places.get(place_id)
-        if entry is None:  # never for a table written with the index; an id alone, not an error
-            return {"id": place_id}
-        return {key: entry.get(key) for key in PLACE_KEYS}
+        described = self._described.get(place_id)
+        if described is None:
+            entry = self._places.get(place_id)
+            # An id the table lacks (never for a table written with the index): the id alone.
+            described = {key: entry.get(key) for key in PLACE_KEYS} if entry else {"id": place_id}
+            self._described[place_id] = described
+        return dict(described)
+
+
+# The empty values a record leaves out that are text (the lists are made fresh for each record).
+_EMPTY_TEXTS = {name: value for name, value in STORED_EMPTY.items() if isinstance(value, str)}
