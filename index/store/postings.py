@@ -73,18 +73,35 @@ class Blocks:
         return self.segment.nbytes + self.offset.nbytes + self.last.nbytes
 
 
-@dataclass(frozen=True)
 class Positions:
     """Each posting's positions, end to end: posting j's are `values[starts[j]:starts[j + 1]]`.
     `starts` has one more entry than postings; `values` may be shared by many words (the
-    store's), so `starts` index it absolutely."""
+    store's), so `starts` index it absolutely. A stored word's starts are summed from its
+    postings' position counts when first asked for (`counted`): a query that reads no positions
+    (most do not) never pays for a cumulative sum over a common word's postings."""
 
-    starts: np.ndarray
-    values: np.ndarray
+    def __init__(self, starts: np.ndarray | None, values: np.ndarray,
+                 counts: np.ndarray | None = None, base: int = 0):
+        self._starts, self.values, self._counts, self._base = starts, values, counts, base
+
+    @classmethod
+    def counted(cls, counts: np.ndarray, base: int, values: np.ndarray) -> "Positions":
+        """Positions whose first posting's start at `base` and each holds `counts[j]`."""
+        return cls(None, values, counts, base)
+
+    @property
+    def starts(self) -> np.ndarray:
+        if self._starts is None:
+            starts = np.empty(len(self._counts) + 1, dtype=np.int64)
+            starts[0] = 0
+            np.cumsum(self._counts, dtype=np.int64, out=starts[1:])
+            starts += self._base
+            self._starts = starts
+        return self._starts
 
     @property
     def nbytes(self) -> int:
-        return self.starts.nbytes + self.values.nbytes
+        return (0 if self._starts is None else self._starts.nbytes) + self.values.nbytes
 
     def gathered(self, postings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The positions of the postings numbered `postings` (sorted): two equal-length int64
@@ -100,7 +117,8 @@ class Positions:
 
 @dataclass(frozen=True)
 class Postings:
-    """One term's postings as arrays: sorted global document numbers and term frequencies,
+    """One term's postings as arrays: sorted global document numbers and term frequencies
+    (float32 as Whoosh gives them; uint16 from the posting store, which arithmetic promotes),
     where its blocks lie when they were read block by block (else None), and its positions
     when they were read too (else None: they are then decoded from the blocks on demand)."""
 
@@ -284,14 +302,9 @@ class PostingStore:
         first, last = arrays["block_starts"][i:i + 2]
         blocks = Blocks(arrays["block_segment"][first:last], arrays["block_offset"][first:last],
                         arrays["block_last"][first:last])
-        counts = arrays["tf"][start:end]
-        position_starts = np.empty(len(counts) + 1, dtype=np.int64)
-        position_starts[0] = arrays["term_positions"][i]
-        np.cumsum(counts, dtype=np.int64, out=position_starts[1:])
-        position_starts[1:] += position_starts[0]
-        positions = Positions(position_starts, arrays["positions"])
-        # Weights as the index gives them (float32), for the scores.
-        return Postings(arrays["ids"][start:end], counts.astype(np.float32), blocks, positions)
+        counts = arrays["tf"][start:end]  # uint16: a weight is its posting's position count
+        positions = Positions.counted(counts, int(arrays["term_positions"][i]), arrays["positions"])
+        return Postings(arrays["ids"][start:end], counts, blocks, positions)
 
     def document_count(self, fieldname: str, text: str) -> int | None:
         """How many paragraphs hold the stored word, or None when the store does not hold it:
