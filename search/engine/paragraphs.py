@@ -45,10 +45,6 @@ class Paragraphs:
             out.append(self._whole(record))
         return out
 
-    def title(self, reader, docnum: int) -> str:
-        """The title of the document's article ("" when it has none)."""
-        return self.records(reader, [docnum])[0][TITLE]
-
     def _whole(self, record: dict) -> dict:
         whole = dict(_EMPTY_TEXTS)
         whole.update(record)

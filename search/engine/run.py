@@ -19,7 +19,7 @@ from index.dates import period_days
 from index.store.postings import EMPTY_IDS
 from index.store.generations import PLACES, read_json
 from index.store.postings import PostingStore
-from index.store.schema import MENTIONED, TEXT, term_text
+from index.store.schema import MENTIONED, PARA, TEXT, split_paragraph_id, term_text
 from index.store.whoosh_private import open_mapped_index
 from search.engine.doc_values import Columns
 from search.engine.paragraphs import Paragraphs
@@ -181,6 +181,18 @@ class Generation:
         with self.searcher() as searcher:
             found = searcher.document_numbers(article_id=article_id)
             return sorted(d for d in found if self.columns.alive[d])
+
+    def paragraph_docnum(self, paragraph_id: str) -> int | None:
+        """The live document a paragraph id names, or None. A paragraph is found through its
+        article: the article's live documents, in order, are its paragraphs in order."""
+        named = split_paragraph_id(paragraph_id)
+        if named is None:
+            return None
+        article_id, para = named
+        docnums = self.article_docnums(article_id)
+        if para < len(docnums) and self.stored_fields([docnums[para]])[0][PARA] == para:
+            return int(docnums[para])
+        return None
 
     def corrected_query(self, q: str) -> str | None:
         """`q` with words the index has never seen replaced by close ones it has (see

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.store.article_vectors import TOPIC_TERM
-from index.store.schema import PARA, TEXT, TITLE, split_paragraph_id
+from index.store.schema import TEXT, TITLE
 from search.engine.tree import FIELD_B, FIELD_WEIGHTS, K1, NO_MATCH, Any, Context, Match, Word
 
 # Lucene MoreLikeThis's ranking of terms: tf × idf, each boosted by its share of the best one's
@@ -62,27 +62,11 @@ def article_story(columns, docnums: list[int]) -> Story | None:
     return Story(tuple(docnums), tuple(sorted(own | copies)), int(columns.article[docnums[0]]))
 
 
-def paragraph_story(searcher, columns, paragraph_id: str) -> Story | None:
-    """The story of one paragraph, by its id; its whole article, and every article that prints
-    the same paragraph, are left out of the answer. None when no live paragraph has that id."""
-    docnum = _paragraph_docnum(searcher, columns, paragraph_id)
-    if docnum is None:
-        return None
+def paragraph_story(columns, docnum: int) -> Story:
+    """The story of one live paragraph; its whole article, and every article that prints the
+    same paragraph, are left out of the answer."""
     left_out = {int(columns.article[docnum]), *(int(a) for a in columns.article[columns.copies_of(docnum)])}
     return Story((int(docnum),), tuple(sorted(left_out)))
-
-
-def _paragraph_docnum(searcher, columns, paragraph_id: str) -> int | None:
-    """The live document a paragraph id names (paragraphs are found by their article's id: the
-    article's live documents in order are its paragraphs in order), or None."""
-    named = split_paragraph_id(paragraph_id)
-    if named is None:
-        return None
-    article_id, para = named
-    docnums = sorted(d for d in searcher.document_numbers(article_id=article_id) if columns.alive[d])
-    if para < len(docnums) and searcher.stored_fields(docnums[para]).get(PARA) == para:
-        return int(docnums[para])
-    return None
 
 
 def more_like_this(searcher, analyzer, story: Story, doc_count: int,

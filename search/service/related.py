@@ -40,9 +40,8 @@ def source_story(served: "Served", p: SearchParams, similar_to: str | None) -> S
         return story
     if not p.like:
         return None
-    with served.gen.searcher() as searcher:
-        story = paragraph_story(searcher, served.gen.columns, p.like)
-    if story is None:
+    docnum = served.gen.paragraph_docnum(p.like)
+    if docnum is None:
         raise NotFoundError(f"like: no paragraph with id {p.like[:80]!r}; give the `id` of a "
                             "hit (such as 275:4)", param="like")
-    return story
+    return paragraph_story(served.gen.columns, docnum)
